@@ -1,0 +1,1308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Virtual MHI link: the MHI host stack and the MHI endpoint stack of the same
+ * kernel, wired to each other.
+ *
+ * Each link registers a host controller (struct mhi_controller) and an
+ * endpoint controller (struct mhi_ep_cntrl) and plays the part of the PCIe
+ * link and of the device hardware between them:
+ *
+ * - The endpoint's MMIO space is a 4 KiB register file in RAM. The endpoint
+ *   core reads and writes it directly; the host reaches the same registers
+ *   through read_reg()/write_reg(), at the MHI register block (offset 0x100),
+ *   so both sides see one set of registers. The registers the endpoint core
+ *   expects the hardware to hold (the doorbell and BHI offsets, MHICFG and
+ *   the execution environment) are preset here.
+ *
+ * - A host write to MHICTRL, to the command ring doorbell or to a channel
+ *   doorbell latches the matching bit of the endpoint's interrupt status
+ *   registers. The endpoint acknowledges by writing the clear registers,
+ *   which are plain RAM as well: they are folded into the status registers
+ *   (write-1-to-clear) every time the interrupt line is evaluated. The line
+ *   is level-triggered: it is asserted while any unmasked status bit is set,
+ *   and it is evaluated after every latching write, whenever the endpoint's
+ *   interrupt is unmasked, and periodically, because the endpoint can also
+ *   unmask a doorbell by a plain store that nothing here can observe.
+ *
+ * - Interrupts in both directions are delivered by this driver's own irq
+ *   domain from hard irq_work, so the MHI cores run their handlers in real
+ *   hard interrupt context. Host vectors are edge-triggered MSIs that are
+ *   never lost: one raised while its handler runs is replayed.
+ *
+ * - The endpoint reaches host memory by address translation: the host's DMA
+ *   addresses are its physical addresses (dma-direct, no IOMMU; checked at
+ *   probe), each access is checked against the data window the host
+ *   programmed and against valid memory, and then copied with memcpy().
+ *
+ * What it does not emulate: BHI/BHIe firmware download, RDDM, the graceful
+ * MHI RESET handshake at power-down (the link is cut instead), suspend to
+ * M3, and any timing of a real link. debugfs exposes the link state,
+ * counters, a register dump, power control and fault knobs; see
+ * Documentation/mhi/loopback.rst.
+ */
+
+#include <linux/atomic.h>
+#include <linux/bitmap.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/irq_work.h>
+#include <linux/irqdomain.h>
+#include <linux/mhi.h>
+#include <linux/mhi_ep.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/timer.h>
+#include <linux/workqueue.h>
+
+#include "ep/internal.h"
+
+#define VLINK_DRV_NAME		"mhi-vlink"
+#define VLINK_MAX_LINKS		8
+#define VLINK_REGS_SIZE		SZ_4K
+#define VLINK_MAX_CHANNELS	128
+#define VLINK_LOOPBACK_UL	0
+#define VLINK_LOOPBACK_DL	1
+
+/* Host vectors: 0 for BHI, 1 for the control event ring, 2 for data */
+#define VLINK_NR_HOST_IRQS	3
+#define VLINK_EP_HWIRQ		VLINK_NR_HOST_IRQS
+#define VLINK_NR_HWIRQS		(VLINK_NR_HOST_IRQS + 1)
+
+#define VLINK_CTRL_ER_ELEMENTS	64
+#define VLINK_POLL_MS		10
+#define VLINK_RELEASE_WAIT_MS	10000
+
+static unsigned int nr_links = 1;
+module_param(nr_links, uint, 0444);
+MODULE_PARM_DESC(nr_links, "Number of independent links (1-8, default 1)");
+
+static unsigned int ch_elements = 32;
+module_param(ch_elements, uint, 0444);
+MODULE_PARM_DESC(ch_elements,
+		 "Ring elements of LOOPBACK channels 0 and 1 (2-1024, default 32; capacity is one less)");
+
+static unsigned int er_elements = 256;
+module_param(er_elements, uint, 0444);
+MODULE_PARM_DESC(er_elements,
+		 "Elements of the data event ring (at least 2 * ch_elements + 8, default 256)");
+
+static unsigned int timeout_ms = 10000;
+module_param(timeout_ms, uint, 0444);
+MODULE_PARM_DESC(timeout_ms, "Host MHI timeout in ms (default 10000, sized for emulators)");
+
+static bool autostart = true;
+module_param(autostart, bool, 0444);
+MODULE_PARM_DESC(autostart, "Bring every link up at load time (default Y)");
+
+/**
+ * struct vlink_fault - a deterministic fault knob
+ * @left: injections still to do; the knob is disarmed at zero
+ * @fired: injections done since the link was created
+ */
+struct vlink_fault {
+	atomic_t left;
+	atomic64_t fired;
+};
+
+/**
+ * struct vlink_stats - link counters, reported in debugfs
+ * @ul_bytes: payload bytes the endpoint read from the host
+ * @dl_bytes: payload bytes the endpoint wrote to the host
+ * @ctrl_writes: host writes to MHICTRL
+ * @cmd_doorbells: host writes to the command ring doorbell
+ * @ch_doorbells: host writes to channel doorbells
+ * @host_irqs: interrupts delivered to the host
+ * @ep_irqs: interrupts delivered to the endpoint
+ * @xlate_errors: endpoint accesses outside host memory or the data window
+ */
+struct vlink_stats {
+	atomic64_t ul_bytes;
+	atomic64_t dl_bytes;
+	atomic64_t ctrl_writes;
+	atomic64_t cmd_doorbells;
+	atomic64_t ch_doorbells;
+	atomic64_t host_irqs;
+	atomic64_t ep_irqs;
+	atomic64_t xlate_errors;
+};
+
+/**
+ * struct vlink - one virtual link
+ * @dev: platform device; it is the host controller's DMA device and the
+ *	 parent of both controllers
+ * @lock: serialises power transitions
+ * @up: the link is powered up
+ * @cut: the wire is cut: no doorbell, interrupt or DMA crosses the link
+ * @regs: the register file (the endpoint's view, MHI block at 0x100)
+ * @reg_lock: protects the emulated interrupt registers
+ * @domain: irq domain of the host vectors and the endpoint doorbell line
+ * @fwnode: fwnode of @domain
+ * @host_irq: Linux irqs of the host vectors
+ * @host_pending: host vectors raised and not yet delivered
+ * @host_iw: delivers @host_pending
+ * @ep_iw: delivers the endpoint doorbell line
+ * @poll_timer: periodic evaluation of the endpoint line
+ * @host: host controller
+ * @host_chans: host channel configuration
+ * @host_events: host event ring configuration
+ * @host_config: host controller configuration
+ * @ep: endpoint controller of the current power cycle, or NULL
+ * @ep_power_work: runs mhi_ep_power_up(), which waits for the host
+ * @ep_powered: completed when @ep_power_work is done
+ * @ep_power_ret: result of mhi_ep_power_up()
+ * @runtime_refs: host runtime_get/runtime_put balance
+ * @maps: endpoint alloc_map/unmap_free balance
+ * @stats: counters
+ * @drop_echo: knob: downlink payload writes that land nothing
+ * @corrupt_echo: knob: downlink payload writes with a flipped byte
+ * @fail_dma: knob: endpoint payload transfers that fail
+ * @delay_echo_ms: delay before every downlink payload write
+ * @debugfs: debugfs directory of the link
+ */
+struct vlink {
+	struct device *dev;
+	struct mutex lock;		/* serialises power transitions */
+	bool up;
+	bool cut;
+
+	void *regs;
+	raw_spinlock_t reg_lock;
+
+	struct irq_domain *domain;
+	struct fwnode_handle *fwnode;
+	int host_irq[VLINK_NR_HOST_IRQS];
+	unsigned long host_pending;
+	struct irq_work host_iw;
+	struct irq_work ep_iw;
+	struct timer_list poll_timer;
+
+	struct mhi_controller *host;
+	struct mhi_channel_config host_chans[2];
+	struct mhi_event_config host_events[2];
+	struct mhi_controller_config host_config;
+
+	struct mhi_ep_cntrl *ep;
+	struct work_struct ep_power_work;
+	struct completion ep_powered;
+	int ep_power_ret;
+
+	atomic_t runtime_refs;
+	atomic_t maps;
+	struct vlink_stats stats;
+	struct vlink_fault drop_echo;
+	struct vlink_fault corrupt_echo;
+	struct vlink_fault fail_dma;
+	u32 delay_echo_ms;
+
+	struct dentry *debugfs;
+};
+
+static struct dentry *vlink_debugfs_root;
+static struct platform_device *vlink_pdevs[VLINK_MAX_LINKS];
+
+static const struct mhi_ep_channel_config vlink_ep_channels[] = {
+	{ .name = "LOOPBACK", .num = VLINK_LOOPBACK_UL, .dir = DMA_TO_DEVICE },
+	{ .name = "LOOPBACK", .num = VLINK_LOOPBACK_DL, .dir = DMA_FROM_DEVICE },
+};
+
+static const struct mhi_ep_cntrl_config vlink_ep_config = {
+	.mhi_version = 0x01000000,
+	.max_channels = VLINK_MAX_CHANNELS,
+	.num_channels = ARRAY_SIZE(vlink_ep_channels),
+	.ch_cfg = vlink_ep_channels,
+};
+
+static u32 *vlink_reg(struct vlink *vl, u32 offset)
+{
+	return vl->regs + offset;
+}
+
+static u64 vlink_reg64(struct vlink *vl, u32 lower, u32 higher)
+{
+	return (u64)READ_ONCE(*vlink_reg(vl, higher)) << 32 |
+	       READ_ONCE(*vlink_reg(vl, lower));
+}
+
+static bool vlink_fault_fire(struct vlink_fault *fault)
+{
+	if (atomic_dec_if_positive(&fault->left) < 0)
+		return false;
+
+	atomic64_inc(&fault->fired);
+	return true;
+}
+
+/*
+ * Register values that real hardware holds from reset and that the endpoint
+ * core reads but never writes.
+ */
+static void vlink_preset_regs(struct vlink *vl)
+{
+	memset(vl->regs, 0, VLINK_REGS_SIZE);
+
+	*vlink_reg(vl, EP_MHIREGLEN) = VLINK_REGS_SIZE - MHI_REG_OFFSET;
+	*vlink_reg(vl, EP_MHICFG) =
+		FIELD_PREP(MHICFG_NER_MASK, ARRAY_SIZE(vl->host_events)) |
+		FIELD_PREP(MHICFG_NCH_MASK, VLINK_MAX_CHANNELS - 1);
+	*vlink_reg(vl, EP_CHDBOFF) = CHDB_LOWER_n(0) - MHI_REG_OFFSET;
+	*vlink_reg(vl, EP_ERDBOFF) = ERDB_LOWER_n(0) - MHI_REG_OFFSET;
+	*vlink_reg(vl, EP_BHIOFF) = BHI_REG_OFFSET - MHI_REG_OFFSET;
+	*vlink_reg(vl, EP_BHI_EXECENV) = MHI_EE_AMSS;
+}
+
+/* Fold the endpoint's write-1-to-clear acknowledgements into the status. */
+static void vlink_fold(struct vlink *vl, u32 status, u32 clear)
+{
+	u32 bits = xchg(vlink_reg(vl, clear), 0);
+
+	if (bits)
+		WRITE_ONCE(*vlink_reg(vl, status),
+			   READ_ONCE(*vlink_reg(vl, status)) & ~bits);
+}
+
+/* Level of the endpoint doorbell line; called with reg_lock held. */
+static bool vlink_ep_line(struct vlink *vl)
+{
+	bool level;
+	int i;
+
+	lockdep_assert_held(&vl->reg_lock);
+
+	vlink_fold(vl, MHI_CTRL_INT_STATUS, MHI_CTRL_INT_CLEAR);
+	level = READ_ONCE(*vlink_reg(vl, MHI_CTRL_INT_STATUS)) &
+		READ_ONCE(*vlink_reg(vl, MHI_CTRL_INT_MASK)) &
+		MHI_CTRL_INT_MASK_MASK;
+
+	for (i = 0; i < MHI_MASK_ROWS_CH_DB; i++) {
+		vlink_fold(vl, MHI_CHDB_INT_STATUS_n(i), MHI_CHDB_INT_CLEAR_n(i));
+		level |= !!(READ_ONCE(*vlink_reg(vl, MHI_CHDB_INT_STATUS_n(i))) &
+			    READ_ONCE(*vlink_reg(vl, MHI_CHDB_INT_MASK_n(i))));
+	}
+
+	for (i = 0; i < MHI_MASK_ROWS_EV_DB; i++) {
+		vlink_fold(vl, MHI_ERDB_INT_STATUS_n(i), MHI_ERDB_INT_CLEAR_n(i));
+		level |= !!(READ_ONCE(*vlink_reg(vl, MHI_ERDB_INT_STATUS_n(i))) &
+			    READ_ONCE(*vlink_reg(vl, MHI_ERDB_INT_MASK_n(i))));
+	}
+
+	return level;
+}
+
+static bool vlink_ep_line_asserted(struct vlink *vl)
+{
+	unsigned long flags;
+	bool level;
+
+	raw_spin_lock_irqsave(&vl->reg_lock, flags);
+	level = !READ_ONCE(vl->cut) && vlink_ep_line(vl);
+	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
+
+	return level;
+}
+
+static void vlink_ep_evaluate(struct vlink *vl)
+{
+	if (vlink_ep_line_asserted(vl))
+		irq_work_queue(&vl->ep_iw);
+}
+
+static void vlink_ep_irq_work(struct irq_work *work)
+{
+	struct vlink *vl = container_of(work, struct vlink, ep_iw);
+
+	if (!vlink_ep_line_asserted(vl))
+		return;
+
+	atomic64_inc(&vl->stats.ep_irqs);
+	generic_handle_domain_irq(vl->domain, VLINK_EP_HWIRQ);
+}
+
+static void vlink_host_irq_work(struct irq_work *work)
+{
+	struct vlink *vl = container_of(work, struct vlink, host_iw);
+	unsigned long pending;
+	unsigned int vector;
+
+	while ((pending = xchg(&vl->host_pending, 0))) {
+		for_each_set_bit(vector, &pending, VLINK_NR_HOST_IRQS) {
+			atomic64_inc(&vl->stats.host_irqs);
+			generic_handle_domain_irq(vl->domain, vector);
+		}
+	}
+}
+
+static void vlink_poll(struct timer_list *t)
+{
+	struct vlink *vl = timer_container_of(vl, t, poll_timer);
+
+	vlink_ep_evaluate(vl);
+	mod_timer(&vl->poll_timer, jiffies + msecs_to_jiffies(VLINK_POLL_MS));
+}
+
+/* Host vectors: edge-triggered MSIs. */
+static void vlink_msi_noop(struct irq_data *d)
+{
+}
+
+static int vlink_msi_retrigger(struct irq_data *d)
+{
+	struct vlink *vl = irq_data_get_irq_chip_data(d);
+
+	set_bit(irqd_to_hwirq(d), &vl->host_pending);
+	irq_work_queue(&vl->host_iw);
+
+	return 1;
+}
+
+static struct irq_chip vlink_msi_chip = {
+	.name = "vlink-msi",
+	.irq_ack = vlink_msi_noop,
+	.irq_mask = vlink_msi_noop,
+	.irq_unmask = vlink_msi_noop,
+	.irq_retrigger = vlink_msi_retrigger,
+};
+
+/*
+ * Endpoint doorbell line: level-triggered. Masking needs no action, since
+ * the line is only sampled on delivery; unmasking re-evaluates it so that a
+ * doorbell latched while masked or disabled is delivered.
+ */
+static void vlink_db_mask(struct irq_data *d)
+{
+}
+
+static void vlink_db_unmask(struct irq_data *d)
+{
+	vlink_ep_evaluate(irq_data_get_irq_chip_data(d));
+}
+
+static int vlink_db_set_type(struct irq_data *d, unsigned int type)
+{
+	return type == IRQ_TYPE_LEVEL_HIGH ? 0 : -EINVAL;
+}
+
+static struct irq_chip vlink_db_chip = {
+	.name = "vlink-db",
+	.irq_mask = vlink_db_mask,
+	.irq_unmask = vlink_db_unmask,
+	.irq_set_type = vlink_db_set_type,
+};
+
+static int vlink_irq_map(struct irq_domain *domain, unsigned int virq,
+			 irq_hw_number_t hwirq)
+{
+	if (hwirq == VLINK_EP_HWIRQ)
+		irq_set_chip_and_handler(virq, &vlink_db_chip, handle_level_irq);
+	else
+		irq_set_chip_and_handler(virq, &vlink_msi_chip, handle_edge_irq);
+
+	irq_set_chip_data(virq, domain->host_data);
+	irq_modify_status(virq, IRQ_NOREQUEST | IRQ_NOAUTOEN, IRQ_NOPROBE);
+
+	return 0;
+}
+
+static const struct irq_domain_ops vlink_irq_domain_ops = {
+	.map = vlink_irq_map,
+};
+
+/* Host controller callbacks; they can be called with interrupts off. */
+static struct vlink *host_to_vlink(struct mhi_controller *host)
+{
+	return dev_get_drvdata(host->cntrl_dev);
+}
+
+static int vlink_host_read_reg(struct mhi_controller *host, void __iomem *addr,
+			       u32 *out)
+{
+	struct vlink *vl = host_to_vlink(host);
+	ptrdiff_t offset = (void __force *)addr - (void __force *)host->regs;
+
+	if (WARN_ON_ONCE(offset < 0 || offset >= host->reg_len || offset % 4))
+		return -EIO;
+
+	*out = READ_ONCE(*vlink_reg(vl, MHI_REG_OFFSET + offset));
+
+	return 0;
+}
+
+/* Latch the interrupt status bit of a host write; called with reg_lock held */
+static bool vlink_latch(struct vlink *vl, u32 offset)
+{
+	u32 status, bit;
+
+	if (offset == EP_MHICTRL) {
+		atomic64_inc(&vl->stats.ctrl_writes);
+		status = MHI_CTRL_INT_STATUS;
+		bit = MHI_CTRL_INT_STATUS_MSK;
+	} else if (offset == EP_CRDB_LOWER) {
+		atomic64_inc(&vl->stats.cmd_doorbells);
+		status = MHI_CTRL_INT_STATUS;
+		bit = MHI_CTRL_INT_STATUS_CRDB_MSK;
+	} else if (offset >= CHDB_LOWER_n(0) &&
+		   offset < CHDB_LOWER_n(VLINK_MAX_CHANNELS) &&
+		   !((offset - CHDB_LOWER_n(0)) % 8)) {
+		u32 ch = (offset - CHDB_LOWER_n(0)) / 8;
+
+		atomic64_inc(&vl->stats.ch_doorbells);
+		status = MHI_CHDB_INT_STATUS_n(ch / MHI_MASK_CH_LEN);
+		bit = BIT(ch % MHI_MASK_CH_LEN);
+	} else if (offset >= ERDB_LOWER_n(0) &&
+		   offset < ERDB_LOWER_n(MHI_MASK_ROWS_EV_DB * MHI_MASK_EV_LEN) &&
+		   !((offset - ERDB_LOWER_n(0)) % 8)) {
+		u32 er = (offset - ERDB_LOWER_n(0)) / 8;
+
+		status = MHI_ERDB_INT_STATUS_n(er / MHI_MASK_EV_LEN);
+		bit = BIT(er % MHI_MASK_EV_LEN);
+	} else {
+		return false;
+	}
+
+	WRITE_ONCE(*vlink_reg(vl, status), READ_ONCE(*vlink_reg(vl, status)) | bit);
+
+	return true;
+}
+
+static void vlink_host_write_reg(struct mhi_controller *host, void __iomem *addr,
+				 u32 val)
+{
+	struct vlink *vl = host_to_vlink(host);
+	ptrdiff_t offset = (void __force *)addr - (void __force *)host->regs;
+	unsigned long flags;
+	bool latched;
+
+	if (WARN_ON_ONCE(offset < 0 || offset >= host->reg_len || offset % 4))
+		return;
+
+	offset += MHI_REG_OFFSET;
+
+	raw_spin_lock_irqsave(&vl->reg_lock, flags);
+	if (offset == EP_MHICFG &&
+	    FIELD_GET(MHICFG_NER_MASK, val) > ARRAY_SIZE(vl->host_events))
+		dev_warn_ratelimited(vl->dev, "Host asks for %lu event rings, the endpoint has %zu\n",
+				     FIELD_GET(MHICFG_NER_MASK, val),
+				     ARRAY_SIZE(vl->host_events));
+
+	WRITE_ONCE(*vlink_reg(vl, offset), val);
+	latched = !READ_ONCE(vl->cut) && vlink_latch(vl, offset);
+	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
+
+	if (latched)
+		vlink_ep_evaluate(vl);
+}
+
+static int vlink_host_runtime_get(struct mhi_controller *host)
+{
+	atomic_inc(&host_to_vlink(host)->runtime_refs);
+
+	return 0;
+}
+
+static void vlink_host_runtime_put(struct mhi_controller *host)
+{
+	atomic_dec(&host_to_vlink(host)->runtime_refs);
+}
+
+static void vlink_host_status_cb(struct mhi_controller *host,
+				 enum mhi_callback cb)
+{
+	dev_dbg(host->cntrl_dev, "Host status callback %d\n", cb);
+}
+
+/* Endpoint controller callbacks; they run in process context. */
+static struct vlink *ep_to_vlink(struct mhi_ep_cntrl *ep)
+{
+	return dev_get_drvdata(ep->cntrl_dev);
+}
+
+/*
+ * Translate a host DMA address to a kernel pointer, or return NULL if the
+ * range is outside the data window the host programmed or outside memory.
+ */
+static void *vlink_xlate(struct vlink *vl, u64 addr, size_t size)
+{
+	u64 base = vlink_reg64(vl, EP_MHIDATABASE_LOWER, EP_MHIDATABASE_HIGHER);
+	u64 limit = vlink_reg64(vl, EP_MHIDATALIMIT_LOWER, EP_MHIDATALIMIT_HIGHER);
+	u64 last = addr + size - 1;
+
+	if (READ_ONCE(vl->cut))
+		return NULL;
+
+	if (!size || last < addr || addr < base || last > limit ||
+	    !pfn_valid(PHYS_PFN(addr)) || !pfn_valid(PHYS_PFN(last))) {
+		atomic64_inc(&vl->stats.xlate_errors);
+		dev_warn_ratelimited(vl->dev, "Endpoint access to %#llx+%zu is outside host memory\n",
+				     addr, size);
+		return NULL;
+	}
+
+	return phys_to_virt(addr);
+}
+
+static void vlink_ep_raise_irq(struct mhi_ep_cntrl *ep, u32 vector)
+{
+	struct vlink *vl = ep_to_vlink(ep);
+
+	if (vector >= VLINK_NR_HOST_IRQS) {
+		dev_warn_ratelimited(vl->dev, "Endpoint raised host vector %u of %d\n",
+				     vector, VLINK_NR_HOST_IRQS);
+		return;
+	}
+
+	if (READ_ONCE(vl->cut))
+		return;
+
+	/* The event and the ring context update must be visible first */
+	smp_mb__before_atomic();
+	set_bit(vector, &vl->host_pending);
+	irq_work_queue(&vl->host_iw);
+}
+
+static int vlink_ep_alloc_map(struct mhi_ep_cntrl *ep, u64 pci_addr,
+			      phys_addr_t *phys, void __iomem **virt, size_t size)
+{
+	struct vlink *vl = ep_to_vlink(ep);
+	void *ptr = vlink_xlate(vl, pci_addr, size);
+
+	if (!ptr)
+		return -EFAULT;
+
+	*phys = pci_addr;
+	*virt = (void __iomem __force *)ptr;
+	atomic_inc(&vl->maps);
+
+	return 0;
+}
+
+static void vlink_ep_unmap_free(struct mhi_ep_cntrl *ep, u64 pci_addr,
+				phys_addr_t phys, void __iomem *virt, size_t size)
+{
+	atomic_dec(&ep_to_vlink(ep)->maps);
+}
+
+static int vlink_ep_read_sync(struct mhi_ep_cntrl *ep,
+			      struct mhi_ep_buf_info *info)
+{
+	void *src = vlink_xlate(ep_to_vlink(ep), info->host_addr, info->size);
+
+	if (!src)
+		return -EFAULT;
+
+	memcpy(info->dev_addr, src, info->size);
+
+	return 0;
+}
+
+static int vlink_ep_write_sync(struct mhi_ep_cntrl *ep,
+			       struct mhi_ep_buf_info *info)
+{
+	void *dst = vlink_xlate(ep_to_vlink(ep), info->host_addr, info->size);
+
+	if (!dst)
+		return -EFAULT;
+
+	memcpy(dst, info->dev_addr, info->size);
+
+	return 0;
+}
+
+/* Uplink payload: host memory to the endpoint. */
+static int vlink_ep_read_async(struct mhi_ep_cntrl *ep,
+			       struct mhi_ep_buf_info *info)
+{
+	struct vlink *vl = ep_to_vlink(ep);
+	void *src;
+
+	if (vlink_fault_fire(&vl->fail_dma))
+		return -EIO;
+
+	if (info->size) {
+		src = vlink_xlate(vl, info->host_addr, info->size);
+		if (!src)
+			return -EFAULT;
+
+		memcpy(info->dev_addr, src, info->size);
+		atomic64_add(info->size, &vl->stats.ul_bytes);
+	}
+
+	info->cb(info);
+
+	return 0;
+}
+
+/* Downlink payload: the endpoint to host memory. */
+static int vlink_ep_write_async(struct mhi_ep_cntrl *ep,
+				struct mhi_ep_buf_info *info)
+{
+	struct vlink *vl = ep_to_vlink(ep);
+	u32 delay_ms = READ_ONCE(vl->delay_echo_ms);
+	u8 *dst;
+
+	if (vlink_fault_fire(&vl->fail_dma))
+		return -EIO;
+
+	if (delay_ms)
+		msleep(delay_ms);
+
+	if (vlink_fault_fire(&vl->drop_echo)) {
+		/* The payload is lost on the way: nothing lands, nothing counts */
+		info->size = 0;
+	} else if (info->size) {
+		dst = vlink_xlate(vl, info->host_addr, info->size);
+		if (!dst)
+			return -EFAULT;
+
+		memcpy(dst, info->dev_addr, info->size);
+		if (vlink_fault_fire(&vl->corrupt_echo))
+			dst[info->size / 2] ^= 0xff;
+		atomic64_add(info->size, &vl->stats.dl_bytes);
+	}
+
+	info->cb(info);
+
+	return 0;
+}
+
+static void vlink_ep_power_work(struct work_struct *work)
+{
+	struct vlink *vl = container_of(work, struct vlink, ep_power_work);
+
+	vl->ep_power_ret = mhi_ep_power_up(vl->ep);
+	complete(&vl->ep_powered);
+}
+
+static int vlink_ep_register(struct vlink *vl)
+{
+	struct mhi_ep_cntrl *ep;
+	int ret;
+
+	ep = kzalloc_obj(*ep, GFP_KERNEL);
+	if (!ep)
+		return -ENOMEM;
+
+	ep->cntrl_dev = vl->dev;
+	ep->mmio = (void __iomem __force *)vl->regs;
+	ep->irq = irq_find_mapping(vl->domain, VLINK_EP_HWIRQ);
+	ep->mru = MHI_EP_DEFAULT_MTU;
+	ep->raise_irq = vlink_ep_raise_irq;
+	ep->alloc_map = vlink_ep_alloc_map;
+	ep->unmap_free = vlink_ep_unmap_free;
+	ep->read_sync = vlink_ep_read_sync;
+	ep->write_sync = vlink_ep_write_sync;
+	ep->read_async = vlink_ep_read_async;
+	ep->write_async = vlink_ep_write_async;
+
+	ret = mhi_ep_register_controller(ep, &vlink_ep_config);
+	if (ret) {
+		kfree(ep);
+		return ret;
+	}
+
+	vl->ep = ep;
+
+	return 0;
+}
+
+/*
+ * The endpoint core clears ep->mhi_dev from the release callback of the
+ * controller device, which may run after mhi_ep_unregister_controller()
+ * returns: the controller structure must outlive it.
+ */
+static void vlink_ep_unregister(struct vlink *vl)
+{
+	struct mhi_ep_cntrl *ep = vl->ep;
+	unsigned long deadline = jiffies + msecs_to_jiffies(VLINK_RELEASE_WAIT_MS);
+
+	vl->ep = NULL;
+	mhi_ep_unregister_controller(ep);
+
+	while (READ_ONCE(ep->mhi_dev)) {
+		if (time_after(jiffies, deadline)) {
+			dev_warn(vl->dev, "Endpoint controller not released, leaking it\n");
+			return;
+		}
+		msleep(20);
+	}
+
+	kfree(ep);
+}
+
+/* Cut the wire: from now on nothing crosses the link. */
+static void vlink_cut(struct vlink *vl)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&vl->reg_lock, flags);
+	WRITE_ONCE(vl->cut, true);
+	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
+
+	timer_delete_sync(&vl->poll_timer);
+	irq_work_sync(&vl->ep_iw);
+	irq_work_sync(&vl->host_iw);
+}
+
+/*
+ * Take the link down, like a surprise removal: the wire is cut first, so
+ * that the endpoint can no longer touch host memory, then the endpoint is
+ * stopped, and only then does the host free its rings.
+ */
+static void vlink_power_down(struct vlink *vl)
+{
+	lockdep_assert_held(&vl->lock);
+
+	vlink_cut(vl);
+
+	if (vl->ep) {
+		flush_work(&vl->ep_power_work);
+		flush_work(&vl->ep->reset_work);
+		mhi_ep_power_down(vl->ep);
+	}
+
+	mhi_power_down(vl->host, false);
+	mhi_unprepare_after_power_down(vl->host);
+
+	if (vl->ep)
+		vlink_ep_unregister(vl);
+
+	vl->host_pending = 0;
+	WARN_ON(atomic_read(&vl->runtime_refs));
+	WARN_ON(atomic_read(&vl->maps));
+	vl->up = false;
+	dev_info(vl->dev, "Link down\n");
+}
+
+static int vlink_power_up(struct vlink *vl)
+{
+	int ret;
+
+	lockdep_assert_held(&vl->lock);
+
+	if (vl->up)
+		return 0;
+
+	vlink_preset_regs(vl);
+	WRITE_ONCE(vl->cut, false);
+
+	ret = vlink_ep_register(vl);
+	if (ret) {
+		dev_err(vl->dev, "Failed to register the endpoint controller: %d\n", ret);
+		return ret;
+	}
+
+	reinit_completion(&vl->ep_powered);
+	queue_work(system_dfl_wq, &vl->ep_power_work);
+
+	ret = mhi_prepare_for_power_up(vl->host);
+	if (ret) {
+		dev_err(vl->dev, "Failed to prepare the host controller: %d\n", ret);
+		goto err_stop_ep;
+	}
+
+	ret = mhi_sync_power_up(vl->host);
+	if (ret) {
+		dev_err(vl->dev, "Host did not reach mission mode: %d\n", ret);
+		goto err_unprepare;
+	}
+
+	wait_for_completion(&vl->ep_powered);
+	ret = vl->ep_power_ret;
+	if (ret) {
+		dev_err(vl->dev, "Endpoint did not reach M0: %d\n", ret);
+		goto err_power_down;
+	}
+
+	/* Client devices are created by the host state worker */
+	flush_work(&vl->host->st_worker);
+
+	mod_timer(&vl->poll_timer, jiffies + msecs_to_jiffies(VLINK_POLL_MS));
+	vl->up = true;
+	dev_info(vl->dev, "Link up: %s <-> %s\n", dev_name(&vl->host->mhi_dev->dev),
+		 dev_name(&vl->ep->mhi_dev->dev));
+
+	return 0;
+
+err_power_down:
+	vlink_power_down(vl);
+	return ret;
+err_unprepare:
+	mhi_unprepare_after_power_down(vl->host);
+err_stop_ep:
+	vlink_cut(vl);
+	flush_work(&vl->ep_power_work);
+	mhi_ep_power_down(vl->ep);
+	vlink_ep_unregister(vl);
+	return ret;
+}
+
+static int vlink_state_show(struct seq_file *s, void *unused)
+{
+	struct vlink *vl = s->private;
+	struct mhi_ep_cntrl *ep;
+
+	mutex_lock(&vl->lock);
+	ep = vl->ep;
+	seq_printf(s, "%s\n", vl->up ? "up" : "down");
+	seq_printf(s, "host_ee=%u\n", READ_ONCE(vl->host->ee));
+	seq_printf(s, "host_state=%s\n", mhi_state_str(READ_ONCE(vl->host->dev_state)));
+	seq_printf(s, "ep_state=%s\n", ep ? mhi_state_str(READ_ONCE(ep->mhi_state)) : "none");
+	seq_printf(s, "runtime_refs=%d\nmaps=%d\n", atomic_read(&vl->runtime_refs),
+		   atomic_read(&vl->maps));
+	mutex_unlock(&vl->lock);
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vlink_state);
+
+static int vlink_stats_show(struct seq_file *s, void *unused)
+{
+	struct vlink *vl = s->private;
+	struct vlink_stats *st = &vl->stats;
+
+	seq_printf(s, "ul_bytes=%lld\n", atomic64_read(&st->ul_bytes));
+	seq_printf(s, "dl_bytes=%lld\n", atomic64_read(&st->dl_bytes));
+	seq_printf(s, "ctrl_writes=%lld\n", atomic64_read(&st->ctrl_writes));
+	seq_printf(s, "cmd_doorbells=%lld\n", atomic64_read(&st->cmd_doorbells));
+	seq_printf(s, "doorbells=%lld\n", atomic64_read(&st->ch_doorbells));
+	seq_printf(s, "host_irqs=%lld\n", atomic64_read(&st->host_irqs));
+	seq_printf(s, "ep_irqs=%lld\n", atomic64_read(&st->ep_irqs));
+	seq_printf(s, "xlate_errors=%lld\n", atomic64_read(&st->xlate_errors));
+	seq_printf(s, "drop_echo_fired=%lld\n", atomic64_read(&vl->drop_echo.fired));
+	seq_printf(s, "corrupt_echo_fired=%lld\n", atomic64_read(&vl->corrupt_echo.fired));
+	seq_printf(s, "fail_dma_fired=%lld\n", atomic64_read(&vl->fail_dma.fired));
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vlink_stats);
+
+static const struct {
+	const char *name;
+	u32 offset;
+} vlink_reg_names[] = {
+	{ "MHIREGLEN", EP_MHIREGLEN },
+	{ "MHIVER", EP_MHIVER },
+	{ "MHICFG", EP_MHICFG },
+	{ "CHDBOFF", EP_CHDBOFF },
+	{ "ERDBOFF", EP_ERDBOFF },
+	{ "BHIOFF", EP_BHIOFF },
+	{ "MHICTRL", EP_MHICTRL },
+	{ "MHISTATUS", EP_MHISTATUS },
+	{ "CCABAP_LOWER", EP_CCABAP_LOWER },
+	{ "CCABAP_HIGHER", EP_CCABAP_HIGHER },
+	{ "ECABAP_LOWER", EP_ECABAP_LOWER },
+	{ "ECABAP_HIGHER", EP_ECABAP_HIGHER },
+	{ "CRCBAP_LOWER", EP_CRCBAP_LOWER },
+	{ "CRCBAP_HIGHER", EP_CRCBAP_HIGHER },
+	{ "CRDB_LOWER", EP_CRDB_LOWER },
+	{ "MHIDATABASE_LOWER", EP_MHIDATABASE_LOWER },
+	{ "MHIDATALIMIT_LOWER", EP_MHIDATALIMIT_LOWER },
+	{ "BHI_EXECENV", EP_BHI_EXECENV },
+	{ "CTRL_INT_STATUS", MHI_CTRL_INT_STATUS },
+	{ "CTRL_INT_CLEAR", MHI_CTRL_INT_CLEAR },
+	{ "CTRL_INT_MASK", MHI_CTRL_INT_MASK },
+	{ "CHDB_INT_STATUS_0", MHI_CHDB_INT_STATUS_n(0) },
+	{ "CHDB_INT_CLEAR_0", MHI_CHDB_INT_CLEAR_n(0) },
+	{ "CHDB_INT_MASK_0", MHI_CHDB_INT_MASK_n(0) },
+	{ "CHDB_LOWER_0", CHDB_LOWER_n(VLINK_LOOPBACK_UL) },
+	{ "CHDB_LOWER_1", CHDB_LOWER_n(VLINK_LOOPBACK_DL) },
+	{ "ERDB_LOWER_0", ERDB_LOWER_n(0) },
+	{ "ERDB_LOWER_1", ERDB_LOWER_n(1) },
+};
+
+static int vlink_regs_show(struct seq_file *s, void *unused)
+{
+	struct vlink *vl = s->private;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vlink_reg_names); i++)
+		seq_printf(s, "%-20s %#05x = %#010x\n", vlink_reg_names[i].name,
+			   vlink_reg_names[i].offset,
+			   READ_ONCE(*vlink_reg(vl, vlink_reg_names[i].offset)));
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vlink_regs);
+
+static int vlink_host_show(struct seq_file *s, void *unused)
+{
+	struct vlink *vl = s->private;
+
+	seq_printf(s, "%s\n", dev_name(&vl->host->mhi_dev->dev));
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vlink_host);
+
+static int vlink_endpoint_show(struct seq_file *s, void *unused)
+{
+	struct vlink *vl = s->private;
+
+	mutex_lock(&vl->lock);
+	if (vl->ep && vl->ep->mhi_dev)
+		seq_printf(s, "%s\n", dev_name(&vl->ep->mhi_dev->dev));
+	mutex_unlock(&vl->lock);
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vlink_endpoint);
+
+static ssize_t vlink_power_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct vlink *vl = file->private_data;
+	char buf[8];
+	int ret = 0;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+
+	ret = mutex_lock_interruptible(&vl->lock);
+	if (ret)
+		return ret;
+
+	if (sysfs_streq(buf, "up")) {
+		ret = vlink_power_up(vl);
+	} else if (sysfs_streq(buf, "down")) {
+		if (vl->up)
+			vlink_power_down(vl);
+	} else if (sysfs_streq(buf, "cycle")) {
+		if (vl->up)
+			vlink_power_down(vl);
+		ret = vlink_power_up(vl);
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&vl->lock);
+
+	return ret ?: count;
+}
+
+static const struct file_operations vlink_power_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = vlink_power_write,
+	.llseek = noop_llseek,
+};
+
+static void vlink_debugfs_init(struct vlink *vl, int id)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "link%d", id);
+	vl->debugfs = debugfs_create_dir(name, vlink_debugfs_root);
+
+	debugfs_create_file("host", 0444, vl->debugfs, vl, &vlink_host_fops);
+	debugfs_create_file("endpoint", 0444, vl->debugfs, vl, &vlink_endpoint_fops);
+	debugfs_create_file("state", 0444, vl->debugfs, vl, &vlink_state_fops);
+	debugfs_create_file("stats", 0444, vl->debugfs, vl, &vlink_stats_fops);
+	debugfs_create_file("regs", 0444, vl->debugfs, vl, &vlink_regs_fops);
+	debugfs_create_file("power", 0200, vl->debugfs, vl, &vlink_power_fops);
+	debugfs_create_atomic_t("drop_echo", 0600, vl->debugfs, &vl->drop_echo.left);
+	debugfs_create_atomic_t("corrupt_echo", 0600, vl->debugfs, &vl->corrupt_echo.left);
+	debugfs_create_atomic_t("fail_dma", 0600, vl->debugfs, &vl->fail_dma.left);
+	debugfs_create_u32("delay_echo_ms", 0600, vl->debugfs, &vl->delay_echo_ms);
+}
+
+static void vlink_irqs_free(void *data)
+{
+	struct vlink *vl = data;
+	int hwirq;
+
+	for (hwirq = 0; hwirq < VLINK_NR_HWIRQS; hwirq++)
+		irq_dispose_mapping(irq_find_mapping(vl->domain, hwirq));
+	irq_domain_remove(vl->domain);
+	irq_domain_free_fwnode(vl->fwnode);
+}
+
+static int vlink_irqs_init(struct vlink *vl, int id)
+{
+	int hwirq, virq;
+
+	vl->fwnode = irq_domain_alloc_named_id_fwnode(VLINK_DRV_NAME, id);
+	if (!vl->fwnode)
+		return -ENOMEM;
+
+	vl->domain = irq_domain_create_linear(vl->fwnode, VLINK_NR_HWIRQS,
+					      &vlink_irq_domain_ops, vl);
+	if (!vl->domain) {
+		irq_domain_free_fwnode(vl->fwnode);
+		return -ENOMEM;
+	}
+
+	for (hwirq = 0; hwirq < VLINK_NR_HWIRQS; hwirq++) {
+		virq = irq_create_mapping(vl->domain, hwirq);
+		if (!virq) {
+			vlink_irqs_free(vl);
+			return -ENOMEM;
+		}
+		if (hwirq < VLINK_NR_HOST_IRQS)
+			vl->host_irq[hwirq] = virq;
+	}
+
+	return devm_add_action_or_reset(vl->dev, vlink_irqs_free, vl);
+}
+
+static void vlink_host_config_init(struct vlink *vl)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vl->host_chans); i++) {
+		vl->host_chans[i] = (struct mhi_channel_config) {
+			.name = "LOOPBACK",
+			.num = i,
+			.num_elements = ch_elements,
+			.event_ring = 1,
+			.dir = i == VLINK_LOOPBACK_UL ? DMA_TO_DEVICE : DMA_FROM_DEVICE,
+			.ee_mask = BIT(MHI_EE_AMSS),
+			.doorbell = MHI_DB_BRST_DISABLE,
+		};
+	}
+
+	vl->host_events[0] = (struct mhi_event_config) {
+		.num_elements = VLINK_CTRL_ER_ELEMENTS,
+		.irq = 1,
+		.channel = U32_MAX,
+		.priority = 1,
+		.mode = MHI_DB_BRST_DISABLE,
+		.data_type = MHI_ER_CTRL,
+	};
+	vl->host_events[1] = (struct mhi_event_config) {
+		.num_elements = er_elements,
+		.irq = 2,
+		.channel = U32_MAX,
+		.priority = 1,
+		.mode = MHI_DB_BRST_DISABLE,
+		.data_type = MHI_ER_DATA,
+	};
+
+	vl->host_config = (struct mhi_controller_config) {
+		.max_channels = VLINK_MAX_CHANNELS,
+		.timeout_ms = timeout_ms,
+		.ready_timeout_ms = timeout_ms,
+		.num_channels = ARRAY_SIZE(vl->host_chans),
+		.ch_cfg = vl->host_chans,
+		.num_events = ARRAY_SIZE(vl->host_events),
+		.event_cfg = vl->host_events,
+	};
+}
+
+/*
+ * The endpoint reaches host memory by treating DMA addresses as physical
+ * addresses. Refuse to run where that does not hold.
+ */
+static int vlink_check_dma(struct device *dev)
+{
+	dma_addr_t addr;
+	void *buf;
+	int ret = 0;
+
+	buf = kmalloc(SZ_64, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	addr = dma_map_single(dev, buf, SZ_64, DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(dev, addr)) {
+		ret = -EIO;
+	} else {
+		if (addr != virt_to_phys(buf)) {
+			dev_err(dev, "DMA addresses are not physical addresses here (IOMMU or memory encryption)\n");
+			ret = -EOPNOTSUPP;
+		}
+		dma_unmap_single(dev, addr, SZ_64, DMA_BIDIRECTIONAL);
+	}
+	kfree(buf);
+
+	return ret;
+}
+
+static int vlink_probe(struct platform_device *pdev)
+{
+	struct device *dev = &pdev->dev;
+	struct mhi_controller *host;
+	struct vlink *vl;
+	int ret;
+
+	ret = vlink_check_dma(dev);
+	if (ret)
+		return ret;
+
+	vl = devm_kzalloc(dev, sizeof(*vl), GFP_KERNEL);
+	if (!vl)
+		return -ENOMEM;
+
+	vl->dev = dev;
+	vl->regs = devm_kzalloc(dev, VLINK_REGS_SIZE, GFP_KERNEL);
+	if (!vl->regs)
+		return -ENOMEM;
+
+	ret = devm_mutex_init(dev, &vl->lock);
+	if (ret)
+		return ret;
+
+	raw_spin_lock_init(&vl->reg_lock);
+	vl->host_iw = IRQ_WORK_INIT_HARD(vlink_host_irq_work);
+	vl->ep_iw = IRQ_WORK_INIT_HARD(vlink_ep_irq_work);
+	timer_setup(&vl->poll_timer, vlink_poll, 0);
+	INIT_WORK(&vl->ep_power_work, vlink_ep_power_work);
+	init_completion(&vl->ep_powered);
+	platform_set_drvdata(pdev, vl);
+
+	ret = vlink_irqs_init(vl, pdev->id);
+	if (ret)
+		return ret;
+
+	vlink_host_config_init(vl);
+	host = mhi_alloc_controller();
+	if (!host)
+		return -ENOMEM;
+
+	host->cntrl_dev = dev;
+	host->regs = (void __iomem __force *)(vl->regs + MHI_REG_OFFSET);
+	host->reg_len = VLINK_REGS_SIZE - MHI_REG_OFFSET;
+	host->iova_start = 0;
+	host->iova_stop = DMA_BIT_MASK(64);
+	host->irq = vl->host_irq;
+	host->nr_irqs = VLINK_NR_HOST_IRQS;
+	host->read_reg = vlink_host_read_reg;
+	host->write_reg = vlink_host_write_reg;
+	host->runtime_get = vlink_host_runtime_get;
+	host->runtime_put = vlink_host_runtime_put;
+	host->status_cb = vlink_host_status_cb;
+	vl->host = host;
+
+	vlink_preset_regs(vl);
+	ret = mhi_register_controller(host, &vl->host_config);
+	if (ret) {
+		dev_err(dev, "Failed to register the host controller: %d\n", ret);
+		mhi_free_controller(host);
+		return ret;
+	}
+
+	vlink_debugfs_init(vl, pdev->id);
+
+	if (autostart) {
+		mutex_lock(&vl->lock);
+		ret = vlink_power_up(vl);
+		mutex_unlock(&vl->lock);
+		if (ret) {
+			debugfs_remove_recursive(vl->debugfs);
+			mhi_unregister_controller(host);
+			mhi_free_controller(host);
+			return ret;
+		}
+	}
+
+	return 0;
+}
+
+static void vlink_remove(struct platform_device *pdev)
+{
+	struct vlink *vl = platform_get_drvdata(pdev);
+
+	/* No debugfs operation can start a power transition after this */
+	debugfs_remove_recursive(vl->debugfs);
+
+	mutex_lock(&vl->lock);
+	if (vl->up)
+		vlink_power_down(vl);
+	mutex_unlock(&vl->lock);
+
+	mhi_unregister_controller(vl->host);
+	mhi_free_controller(vl->host);
+}
+
+static struct platform_driver vlink_driver = {
+	.probe = vlink_probe,
+	.remove = vlink_remove,
+	.driver = {
+		.name = VLINK_DRV_NAME,
+	},
+};
+
+static void vlink_destroy_links(void)
+{
+	int i;
+
+	for (i = VLINK_MAX_LINKS - 1; i >= 0; i--) {
+		platform_device_unregister(vlink_pdevs[i]);
+		vlink_pdevs[i] = NULL;
+	}
+}
+
+static int __init vlink_init(void)
+{
+	struct platform_device_info info = {
+		.name = VLINK_DRV_NAME,
+		.dma_mask = DMA_BIT_MASK(64),
+	};
+	int i, ret;
+
+	if (!nr_links || nr_links > VLINK_MAX_LINKS) {
+		pr_err("%s: nr_links must be 1 to %d\n", VLINK_DRV_NAME, VLINK_MAX_LINKS);
+		return -EINVAL;
+	}
+
+	if (ch_elements < 2 || ch_elements > 1024) {
+		pr_err("%s: ch_elements must be 2 to 1024\n", VLINK_DRV_NAME);
+		return -EINVAL;
+	}
+
+	/* A full event ring loses completions: size it for both rings */
+	if (er_elements < 2 * ch_elements + 8) {
+		pr_err("%s: er_elements must be at least 2 * ch_elements + 8\n",
+		       VLINK_DRV_NAME);
+		return -EINVAL;
+	}
+
+	vlink_debugfs_root = debugfs_create_dir("mhi_vlink", NULL);
+
+	ret = platform_driver_register(&vlink_driver);
+	if (ret)
+		goto err_debugfs;
+
+	for (i = 0; i < nr_links; i++) {
+		info.id = i;
+		vlink_pdevs[i] = platform_device_register_full(&info);
+		if (IS_ERR(vlink_pdevs[i])) {
+			ret = PTR_ERR(vlink_pdevs[i]);
+			vlink_pdevs[i] = NULL;
+			goto err_links;
+		}
+
+		/* The driver core logs the reason when probe fails */
+		if (!device_is_bound(&vlink_pdevs[i]->dev)) {
+			ret = -ENODEV;
+			goto err_links;
+		}
+	}
+
+	return 0;
+
+err_links:
+	vlink_destroy_links();
+	platform_driver_unregister(&vlink_driver);
+err_debugfs:
+	debugfs_remove_recursive(vlink_debugfs_root);
+	return ret;
+}
+module_init(vlink_init);
+
+static void __exit vlink_exit(void)
+{
+	vlink_destroy_links();
+	platform_driver_unregister(&vlink_driver);
+	debugfs_remove_recursive(vlink_debugfs_root);
+}
+module_exit(vlink_exit);
+
+MODULE_DESCRIPTION("Virtual MHI link between the host and endpoint stacks");
+MODULE_LICENSE("GPL");
