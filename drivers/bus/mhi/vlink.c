@@ -97,6 +97,11 @@ static unsigned int timeout_ms = 10000;
 module_param(timeout_ms, uint, 0444);
 MODULE_PARM_DESC(timeout_ms, "Host MHI timeout in ms (default 10000, sized for emulators)");
 
+static bool async_dma;
+module_param(async_dma, bool, 0444);
+MODULE_PARM_DESC(async_dma,
+		 "Complete endpoint payload transfers from an ordered worker per direction, like an eDMA engine, instead of inside the transfer call (default N)");
+
 static bool autostart = true;
 module_param(autostart, bool, 0444);
 MODULE_PARM_DESC(autostart, "Bring every link up at load time (default Y)");
@@ -157,6 +162,8 @@ struct vlink_stats {
  * @ep_power_work: runs mhi_ep_power_up(), which waits for the host
  * @ep_powered: completed when @ep_power_work is done
  * @ep_power_ret: result of mhi_ep_power_up()
+ * @ul_wq: ordered queue of uplink payload transfers (async_dma)
+ * @dl_wq: ordered queue of downlink payload transfers (async_dma)
  * @runtime_refs: host runtime_get/runtime_put balance
  * @maps: endpoint alloc_map/unmap_free balance
  * @stats: counters
@@ -192,6 +199,8 @@ struct vlink {
 	struct work_struct ep_power_work;
 	struct completion ep_powered;
 	int ep_power_ret;
+	struct workqueue_struct *ul_wq;
+	struct workqueue_struct *dl_wq;
 
 	atomic_t runtime_refs;
 	atomic_t maps;
@@ -202,6 +211,20 @@ struct vlink {
 	u32 delay_echo_ms;
 
 	struct dentry *debugfs;
+};
+
+/**
+ * struct vlink_dma - a payload transfer completed from a worker (async_dma)
+ * @work: the transfer
+ * @vl: link of the transfer
+ * @info: copy of the endpoint core's request, which lives on its stack
+ * @uplink: direction
+ */
+struct vlink_dma {
+	struct work_struct work;
+	struct vlink *vl;
+	struct mhi_ep_buf_info info;
+	bool uplink;
 };
 
 static struct dentry *vlink_debugfs_root;
@@ -614,10 +637,8 @@ static int vlink_ep_write_sync(struct mhi_ep_cntrl *ep,
 }
 
 /* Uplink payload: host memory to the endpoint. */
-static int vlink_ep_read_async(struct mhi_ep_cntrl *ep,
-			       struct mhi_ep_buf_info *info)
+static int vlink_ul_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 {
-	struct vlink *vl = ep_to_vlink(ep);
 	void *src;
 
 	if (vlink_fault_fire(&vl->fail_dma))
@@ -632,16 +653,12 @@ static int vlink_ep_read_async(struct mhi_ep_cntrl *ep,
 		atomic64_add(info->size, &vl->stats.ul_bytes);
 	}
 
-	info->cb(info);
-
 	return 0;
 }
 
 /* Downlink payload: the endpoint to host memory. */
-static int vlink_ep_write_async(struct mhi_ep_cntrl *ep,
-				struct mhi_ep_buf_info *info)
+static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 {
-	struct vlink *vl = ep_to_vlink(ep);
 	u32 delay_ms = READ_ONCE(vl->delay_echo_ms);
 	u8 *dst;
 
@@ -665,9 +682,74 @@ static int vlink_ep_write_async(struct mhi_ep_cntrl *ep,
 		atomic64_add(info->size, &vl->stats.dl_bytes);
 	}
 
-	info->cb(info);
+	return 0;
+}
+
+/*
+ * An asynchronous transfer always completes, even when it fails or the wire
+ * was cut meanwhile: the endpoint core frees its buffers from the callback.
+ * What failed is only reported to the endpoint core in synchronous mode.
+ */
+static void vlink_dma_work(struct work_struct *work)
+{
+	struct vlink_dma *dma = container_of(work, struct vlink_dma, work);
+	int ret;
+
+	if (dma->uplink)
+		ret = vlink_ul_transfer(dma->vl, &dma->info);
+	else
+		ret = vlink_dl_transfer(dma->vl, &dma->info);
+	if (ret)
+		dev_warn_ratelimited(dma->vl->dev, "Asynchronous %s transfer failed: %d\n",
+				     dma->uplink ? "uplink" : "downlink", ret);
+
+	dma->info.cb(&dma->info);
+	kfree(dma);
+}
+
+static int vlink_ep_transfer(struct mhi_ep_cntrl *ep, struct mhi_ep_buf_info *info,
+			     bool uplink)
+{
+	struct vlink *vl = ep_to_vlink(ep);
+	struct vlink_dma *dma;
+	int ret;
+
+	if (!async_dma) {
+		ret = uplink ? vlink_ul_transfer(vl, info) : vlink_dl_transfer(vl, info);
+		if (ret)
+			return ret;
+
+		info->cb(info);
+		return 0;
+	}
+
+	/* Once the wire is cut, the queues are being drained: take nothing */
+	if (READ_ONCE(vl->cut))
+		return -EIO;
+
+	dma = kzalloc_obj(*dma, GFP_KERNEL);
+	if (!dma)
+		return -ENOMEM;
+
+	INIT_WORK(&dma->work, vlink_dma_work);
+	dma->vl = vl;
+	dma->info = *info;
+	dma->uplink = uplink;
+	queue_work(uplink ? vl->ul_wq : vl->dl_wq, &dma->work);
 
 	return 0;
+}
+
+static int vlink_ep_read_async(struct mhi_ep_cntrl *ep,
+			       struct mhi_ep_buf_info *info)
+{
+	return vlink_ep_transfer(ep, info, true);
+}
+
+static int vlink_ep_write_async(struct mhi_ep_cntrl *ep,
+				struct mhi_ep_buf_info *info)
+{
+	return vlink_ep_transfer(ep, info, false);
 }
 
 static void vlink_ep_power_work(struct work_struct *work)
@@ -749,6 +831,18 @@ static void vlink_cut(struct vlink *vl)
 }
 
 /*
+ * Complete every queued asynchronous transfer. It must happen before the
+ * endpoint is powered down: their callbacks use the endpoint's rings.
+ */
+static void vlink_drain(struct vlink *vl)
+{
+	if (vl->ul_wq) {
+		flush_workqueue(vl->ul_wq);
+		flush_workqueue(vl->dl_wq);
+	}
+}
+
+/*
  * Take the link down, like a surprise removal: the wire is cut first, so
  * that the endpoint can no longer touch host memory, then the endpoint is
  * stopped, and only then does the host free its rings.
@@ -758,6 +852,7 @@ static void vlink_power_down(struct vlink *vl)
 	lockdep_assert_held(&vl->lock);
 
 	vlink_cut(vl);
+	vlink_drain(vl);
 
 	if (vl->ep) {
 		flush_work(&vl->ep_power_work);
@@ -835,6 +930,7 @@ err_unprepare:
 	mhi_unprepare_after_power_down(vl->host);
 err_stop_ep:
 	vlink_cut(vl);
+	vlink_drain(vl);
 	flush_work(&vl->ep_power_work);
 	mhi_ep_power_down(vl->ep);
 	vlink_ep_unregister(vl);
@@ -1155,6 +1251,13 @@ static int vlink_probe(struct platform_device *pdev)
 	INIT_WORK(&vl->ep_power_work, vlink_ep_power_work);
 	init_completion(&vl->ep_powered);
 	platform_set_drvdata(pdev, vl);
+
+	if (async_dma) {
+		vl->ul_wq = devm_alloc_ordered_workqueue(dev, "mhi_vlink%d_ul", 0, pdev->id);
+		vl->dl_wq = devm_alloc_ordered_workqueue(dev, "mhi_vlink%d_dl", 0, pdev->id);
+		if (!vl->ul_wq || !vl->dl_wq)
+			return -ENOMEM;
+	}
 
 	ret = vlink_irqs_init(vl, pdev->id);
 	if (ret)
