@@ -1,0 +1,2125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MHI LOOPBACK selftest.
+ *
+ * Drives the sysfs interface of the mhi_loopback host client
+ * (/sys/bus/mhi/devices/mhiN_LOOPBACK/{tre_size,max_tre_size,num_tre,start,
+ * status}) on real hardware or over the mhi_vlink virtual link, whose
+ * debugfs fault knobs make the failure paths testable.
+ *
+ * Groups (fixture.variant.test):
+ *   abi       attribute modes, defaults, ranges, refused input, ring capacity
+ *   loopback  one start per boundary tre_size x num_tre {1, 2, capacity}
+ *   measure   throughput per size and start latency ("# bench:" lines)
+ *   sweep     every tre_size from 1 to max_tre_size (stride selectable)
+ *   fault     mhi_vlink fault knobs: each failure is detected and recovered
+ *   race      starts against unbind, rmmod and each other
+ *   leak      a kmemleak scan for MHI objects at the end
+ *
+ * Every test also fails on kernel log splats or new taint (see mhi_lt_util.c).
+ * Without root, an MHI bus or a LOOPBACK device the program skips (exit 4).
+ * Over the virtual link with no device yet, it loads mhi_ep_loopback,
+ * mhi_loopback and mhi_vlink and unloads them at exit. On a board with
+ * several devices pick one with -D, e.g. through run_kselftest.sh:
+ *   KSELFTEST_MHI_LOOPBACK_TEST_ARGS="-D mhi1_LOOPBACK"
+ * Run with --help for options and environment variables.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "mhi_lt.h"
+
+/* per-test harness timeouts in seconds; a failing start waits 5 s */
+#define LT_SHORT_TIMEOUT	90
+#define LT_SWEEP_TIMEOUT	3600	/* see "settings" */
+#define LT_SWEEP_MARGIN		120
+#define LT_FAULT_TIMEOUT	120
+#define LT_RACE_TIMEOUT		600
+#define LT_MEASURE_TIMEOUT	600
+#define LT_BIND_WAIT_MS		10000
+#define LT_DATA_TEST		"loopback.tre_32_num_1.start"
+
+static const char *lt_self;
+static pid_t lt_main_pid;
+
+/* ------------------------------------------------------------------------ */
+/* Modules loaded by this program (unloaded again at exit)                    */
+/* ------------------------------------------------------------------------ */
+
+/* unload order: the link first, the cores last */
+static const char * const lt_owned[] = {
+	LT_VLINK_MOD, LT_HOST_DRV, LT_EP_DRV, "mhi", "mhi_ep",
+};
+static bool lt_owned_before[ARRAY_SIZE(lt_owned)];
+static bool lt_snapshot_taken;
+
+static void lt_unload_owned(void)
+{
+	size_t i;
+	int ret;
+
+	if (getpid() != lt_main_pid || !lt_snapshot_taken)
+		return;
+	for (i = 0; i < ARRAY_SIZE(lt_owned); i++) {
+		if (lt_owned_before[i] || lt_mod_state(lt_owned[i]) == LT_MOD_ABSENT)
+			continue;
+		ret = lt_mod_unload(lt_owned[i]);
+		if (ret && ret != -ENOENT)
+			ksft_print_msg("unloading %s: %s\n", lt_owned[i], strerror(-ret));
+	}
+	lt_mod_cleanup();
+}
+
+static void lt_snapshot_modules(void)
+{
+	size_t i;
+
+	if (lt_snapshot_taken)
+		return;
+	for (i = 0; i < ARRAY_SIZE(lt_owned); i++)
+		lt_owned_before[i] = lt_mod_state(lt_owned[i]) != LT_MOD_ABSENT;
+	lt_snapshot_taken = true;
+	atexit(lt_unload_owned);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Helpers used inside tests                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Printable form of a test input: escapes "\n", shortens long strings. */
+static const char *lt_show(const char *in, size_t len, char *buf, size_t size)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 8 < size; i++) {
+		if (i == 24 && len > 32) {
+			o += snprintf(buf + o, size - o, "...(%zu bytes)", len);
+			break;
+		}
+		if (in[i] == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else {
+			buf[o++] = in[i];
+		}
+	}
+	buf[o < size ? o : size - 1] = '\0';
+	return buf;
+}
+
+static void lt_test_begin(struct __test_metadata *_metadata, struct lt_guard *g,
+			  const char *fixture, const char *variant)
+{
+	char name[192];
+	int ret;
+
+	snprintf(name, sizeof(name), "%s%s%s.%s", fixture, variant ? "." : "",
+		 variant ? variant : "", _metadata->name);
+	g->kmsg = -1;
+	ret = lt_ensure_bound();
+	ASSERT_EQ(0, ret) TH_LOG("%s is not bound to %s: %s", lt.dev, LT_HOST_DRV,
+				 lt_errname(ret));
+	ret = lt_attr_set_ulong("tre_size", LT_DEFAULT_TRE_SIZE);
+	ASSERT_EQ(0, ret) TH_LOG("cannot reset tre_size: %s", lt_errname(ret));
+	ret = lt_attr_set_ulong("num_tre", LT_DEFAULT_NUM_TRE);
+	ASSERT_EQ(0, ret) TH_LOG("cannot reset num_tre: %s", lt_errname(ret));
+	lt_guard_begin(g, name);
+}
+
+static void lt_test_end(struct __test_metadata *_metadata, struct lt_guard *g)
+{
+	int problems;
+
+	lt_attr_set_ulong("tre_size", LT_DEFAULT_TRE_SIZE);
+	lt_attr_set_ulong("num_tre", LT_DEFAULT_NUM_TRE);
+	if (g->kmsg < 0 && !g->name[0])
+		return;
+	problems = lt_guard_end(g);
+	EXPECT_EQ(0, problems) TH_LOG("kernel log or taint check failed: see kmsg-hit/taint-hit");
+}
+
+static void lt_expect_attr(struct __test_metadata *_metadata, const char *attr,
+			   const char *want)
+{
+	char buf[128];
+	int ret;
+
+	ret = lt_attr_get(attr, buf, sizeof(buf));
+	EXPECT_EQ(0, ret) TH_LOG("reading %s: %s", attr, lt_errname(ret));
+	if (!ret)
+		EXPECT_STREQ(want, buf) TH_LOG("value of %s", attr);
+}
+
+static void lt_expect_pass(struct __test_metadata *_metadata, const char *what)
+{
+	int ret = lt_start(NULL);
+
+	EXPECT_EQ(0, ret) TH_LOG("%s: start returned %d (%s)", what, ret, lt_errname(ret));
+	if (!ret)
+		lt_expect_attr(_metadata, "status", "pass");
+}
+
+static void lt_rebind(struct __test_metadata *_metadata)
+{
+	int ret;
+
+	ret = lt_bind(false);
+	ASSERT_EQ(0, ret) TH_LOG("unbind: %s", lt_errname(ret));
+	ASSERT_EQ(0, lt_wait_bound(false, LT_BIND_WAIT_MS));
+	ret = lt_bind(true);
+	ASSERT_EQ(0, ret) TH_LOG("bind: %s", lt_errname(ret));
+	ASSERT_EQ(0, lt_wait_bound(true, LT_BIND_WAIT_MS));
+}
+
+/* Write @in to @attr: it must fail with @err and leave @attr at @keep. */
+static void lt_expect_refused(struct __test_metadata *_metadata, const char *attr,
+			      const char *in, size_t len, int err, const char *keep)
+{
+	char show[64];
+	ssize_t n;
+
+	n = lt_attr_put(attr, in, len);
+	EXPECT_EQ(-err, n) TH_LOG("%s <- \"%s\": got %zd (%s), expected %s", attr,
+				  lt_show(in, len, show, sizeof(show)), n,
+				  lt_errname(n < 0 ? (int)n : 0), lt_errname(err));
+	if (keep)
+		lt_expect_attr(_metadata, attr, keep);
+}
+
+/* Write @in to @attr: it must be taken whole and read back as @want. */
+static void lt_expect_taken(struct __test_metadata *_metadata, const char *attr,
+			    const char *in, unsigned long want)
+{
+	unsigned long val = 0;
+	char show[64];
+	ssize_t n;
+	int ret;
+
+	n = lt_attr_put(attr, in, strlen(in));
+	EXPECT_EQ((ssize_t)strlen(in), n) TH_LOG("%s <- \"%s\": %s", attr,
+						  lt_show(in, strlen(in), show, sizeof(show)),
+						  lt_errname(n < 0 ? (int)n : 0));
+	ret = lt_attr_ulong(attr, &val);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(want, val) TH_LOG("%s <- \"%s\" reads back %lu", attr,
+				    lt_show(in, strlen(in), show, sizeof(show)), val);
+}
+
+/* Strings that no u32 attribute may take (besides per-attribute ones). */
+static const char * const lt_bad_u32[] = {
+	"0", "-1", "65536", "4294967296", "18446744073709551616", "\n", "abc",
+	"0x", "1e3", "12abc", "\n1", "1\n\n", "1 ", " 1", "\t1", "0x1g", "--1",
+	"99999999999999999999999999999999999999999999999999999999999999999",
+};
+
+static void lt_expect_refused_u32(struct __test_metadata *_metadata, const char *attr,
+				  const char *keep)
+{
+	size_t i, page = lt.page_size;
+	char *big;
+	ssize_t n;
+
+	for (i = 0; i < ARRAY_SIZE(lt_bad_u32); i++)
+		lt_expect_refused(_metadata, attr, lt_bad_u32[i], strlen(lt_bad_u32[i]),
+				  EINVAL, keep);
+
+	/* One page of digits still reaches the driver; one byte more does not. */
+	big = malloc(page + 1);
+	ASSERT_NE(NULL, big);
+	memset(big, '7', page + 1);
+	lt_expect_refused(_metadata, attr, big, page, EINVAL, keep);
+	lt_expect_refused(_metadata, attr, big, page + 1, E2BIG, keep);
+	free(big);
+
+	/* "" never reaches a sysfs store: the write returns 0, nothing changes */
+	n = lt_attr_put(attr, "", 0);
+	EXPECT_EQ(0, n);
+	lt_expect_attr(_metadata, attr, keep);
+}
+
+static double lt_us(uint64_t ns)
+{
+	return ns / 1000.0;
+}
+
+static int lt_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* nearest-rank percentile of a sorted array */
+static uint64_t lt_pct(const uint64_t *v, size_t n, unsigned int pct)
+{
+	size_t rank = (n * pct + 99) / 100;
+
+	return v[rank ? rank - 1 : 0];
+}
+
+/* Print multi-line text as diagnostics, every line tagged. */
+static void lt_print_lines(const char *tag, const char *text)
+{
+	const char *p = text, *nl;
+
+	while (*p) {
+		nl = strchr(p, '\n');
+		ksft_print_msg("%s: %.*s\n", tag, nl ? (int)(nl - p) : (int)strlen(p), p);
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* abi: attributes, defaults, ranges, refused input                          */
+/* ------------------------------------------------------------------------ */
+
+FIXTURE(abi) {
+	struct lt_guard g;
+};
+
+FIXTURE_SETUP(abi)
+{
+	lt_test_begin(_metadata, &self->g, "abi", NULL);
+}
+
+FIXTURE_TEARDOWN(abi)
+{
+	lt_test_end(_metadata, &self->g);
+}
+
+TEST_F_TIMEOUT(abi, discovery, LT_SHORT_TIMEOUT)
+{
+	char names[LT_MAX_DEVS][LT_NAME_LEN], path[PATH_MAX], link[PATH_MAX];
+	const char *drv;
+	ssize_t len;
+	int i, n;
+
+	n = lt_discover(names, LT_MAX_DEVS);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++)
+		ksft_print_msg("loopback_device=%s%s\n", names[i],
+			       strcmp(names[i], lt.dev) ? "" : " (selected)");
+	ASSERT_EQ(0, lt_path(path, sizeof(path), "/sys/bus/mhi/devices/%s/driver", lt.dev));
+	len = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, len) TH_LOG("%s has no driver link", lt.dev);
+	link[len] = '\0';
+	drv = strrchr(link, '/');
+	EXPECT_STREQ(LT_HOST_DRV, drv ? drv + 1 : link);
+	ksft_print_msg("controller=%s\n", lt.cntrl);
+	ksft_print_msg("vlink=%s\n", lt.vlink[0] ? lt.vlink : "none");
+	ksft_print_msg("ep_device=%s\n", lt.epdev[0] ? lt.epdev : "none");
+	ksft_print_msg("module_backend=%s\n", lt_mod_backend());
+	ksft_print_msg("deadline=%u ms\n", lt.deadline_ms);
+	ksft_print_msg("seed=%u\n", lt.seed);
+}
+
+TEST_F_TIMEOUT(abi, attributes, LT_SHORT_TIMEOUT)
+{
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} attrs[] = {
+		{ "tre_size", 0644 },
+		{ "max_tre_size", 0444 },
+		{ "num_tre", 0644 },
+		{ "start", 0200 },
+		{ "status", 0444 },
+	};
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(attrs); i++) {
+		ASSERT_EQ(0, lt_attr_path(path, sizeof(path), attrs[i].name));
+		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s: %s", attrs[i].name, strerror(errno));
+		EXPECT_TRUE(S_ISREG(st.st_mode));
+		EXPECT_EQ(attrs[i].mode, st.st_mode & 07777)
+			TH_LOG("%s has mode %04o, expected %04o", attrs[i].name,
+			       st.st_mode & 07777, attrs[i].mode);
+		if (lt.fake)
+			continue;
+		/* sysfs refuses an open the mode does not allow, even to root */
+		if (!(attrs[i].mode & 0444)) {
+			fd = open(path, O_RDONLY);
+			EXPECT_EQ(-1, fd) TH_LOG("%s opened for reading", attrs[i].name);
+			if (fd >= 0)
+				close(fd);
+			else
+				EXPECT_EQ(EACCES, errno);
+		}
+		if (!(attrs[i].mode & 0222)) {
+			fd = open(path, O_WRONLY);
+			EXPECT_EQ(-1, fd) TH_LOG("%s opened for writing", attrs[i].name);
+			if (fd >= 0)
+				close(fd);
+			else
+				EXPECT_EQ(EACCES, errno);
+		}
+	}
+}
+
+TEST_F_TIMEOUT(abi, defaults_after_bind, LT_SHORT_TIMEOUT)
+{
+	char raw[64];
+	ssize_t n;
+
+	/* move away from the defaults first, so that a reset is visible */
+	ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 77));
+	lt_attr_set_ulong("num_tre", 2);
+	lt_expect_pass(_metadata, "before rebind");
+	lt_rebind(_metadata);
+
+	lt_expect_attr(_metadata, "tre_size", "32");
+	lt_expect_attr(_metadata, "num_tre", "1");
+	lt_expect_attr(_metadata, "status", "not started");
+	lt_expect_attr(_metadata, "max_tre_size", "65535");
+
+	/* exactly one value and one newline */
+	n = lt_attr_raw("status", raw, sizeof(raw));
+	EXPECT_EQ((ssize_t)strlen("not started\n"), n);
+}
+
+TEST_F_TIMEOUT(abi, max_tre_size, LT_SHORT_TIMEOUT)
+{
+	unsigned long max = 0;
+
+	lt_expect_attr(_metadata, "max_tre_size", "65535");
+	ASSERT_EQ(0, lt_attr_ulong("max_tre_size", &max));
+	ASSERT_EQ(0, lt_attr_set_ulong("tre_size", max));
+	lt_expect_attr(_metadata, "tre_size", "65535");
+	EXPECT_EQ(-EINVAL, lt_attr_set_ulong("tre_size", max + 1));
+	lt_expect_attr(_metadata, "tre_size", "65535");
+	lt_expect_pass(_metadata, "tre_size=max_tre_size");
+}
+
+TEST_F_TIMEOUT(abi, tre_size_accepted, LT_SHORT_TIMEOUT)
+{
+	static const struct {
+		const char *in;
+		unsigned long val;
+	} ok[] = {
+		{ "1", 1 }, { "2", 2 }, { "31", 31 }, { "32\n", 32 }, { "33", 33 },
+		{ "4096", 4096 }, { "65534", 65534 }, { "65535\n", 65535 },
+		/* parsed with base 0: hexadecimal and octal are part of the ABI */
+		{ "0x20", 32 }, { "0X20\n", 32 }, { "040", 32 }, { "0xffff", 65535 },
+		{ "0177777", 65535 }, { "0x1", 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++)
+		lt_expect_taken(_metadata, "tre_size", ok[i].in, ok[i].val);
+}
+
+TEST_F_TIMEOUT(abi, tre_size_refused, LT_SHORT_TIMEOUT)
+{
+	static const char * const bad[] = { "0x10000", "0200000", "65535.0", "0x 20" };
+	size_t i;
+
+	ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 77));
+	lt_expect_refused_u32(_metadata, "tre_size", "77");
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		lt_expect_refused(_metadata, "tre_size", bad[i], strlen(bad[i]), EINVAL, "77");
+}
+
+TEST_F_TIMEOUT(abi, num_tre_capacity, LT_SHORT_TIMEOUT)
+{
+	unsigned long elements;
+	int cap, i;
+
+	cap = lt_probe_capacity();
+	ASSERT_LT(0, cap) TH_LOG("num_tre probe: %s", lt_errname(cap));
+	ksft_print_msg("ring_capacity=%d TREs\n", cap);
+	EXPECT_EQ(0, lt_attr_set_ulong("num_tre", cap));
+	EXPECT_EQ(-EINVAL, lt_attr_set_ulong("num_tre", cap + 1));
+	if (lt.vlink[0] && !lt_module_param(LT_VLINK_MOD, "ch_elements", &elements)) {
+		ksft_print_msg("vlink_ch_elements=%lu\n", elements);
+		EXPECT_EQ(elements - 1, (unsigned long)cap)
+			TH_LOG("capacity must be one less than the ring size");
+	}
+	/* the largest value works, and keeps working */
+	ASSERT_EQ(0, lt_attr_set_ulong("num_tre", cap));
+	for (i = 0; i < 3; i++)
+		lt_expect_pass(_metadata, "num_tre=capacity");
+	EXPECT_EQ(cap, lt_probe_capacity()) TH_LOG("capacity changed after passing starts");
+}
+
+TEST_F_TIMEOUT(abi, num_tre_refused, LT_SHORT_TIMEOUT)
+{
+	char in[32], keep[32];
+	int cap, base;
+
+	cap = lt_probe_capacity();
+	ASSERT_LT(0, cap);
+	base = cap >= 2 ? 2 : 1;
+	snprintf(keep, sizeof(keep), "%d", base);
+	ASSERT_EQ(0, lt_attr_set_ulong("num_tre", base));
+	lt_expect_refused_u32(_metadata, "num_tre", keep);
+	snprintf(in, sizeof(in), "%d", cap + 1);
+	lt_expect_refused(_metadata, "num_tre", in, strlen(in), EINVAL, keep);
+	snprintf(in, sizeof(in), "%d\n", cap + 2);
+	lt_expect_refused(_metadata, "num_tre", in, strlen(in), EINVAL, keep);
+}
+
+TEST_F_TIMEOUT(abi, start_refuses_false, LT_SHORT_TIMEOUT)
+{
+	static const char * const bad[] = {
+		"0", "0\n", "n", "N", "no", "off", "OFF", "abc", "\n", "2", "-1", " 1",
+	};
+	unsigned long long ul0 = 0, ul1 = 0;
+	bool have_ul;
+	size_t i;
+
+	lt_rebind(_metadata);
+	lt_expect_attr(_metadata, "status", "not started");
+	have_ul = !lt_vlink_stat("ul_bytes", &ul0);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		lt_expect_refused(_metadata, "start", bad[i], strlen(bad[i]), EINVAL,
+				  NULL);
+	lt_expect_attr(_metadata, "status", "not started");
+	if (have_ul) {
+		EXPECT_EQ(0, lt_vlink_stat("ul_bytes", &ul1));
+		EXPECT_EQ(ul0, ul1) TH_LOG("a refused start moved data");
+	}
+	lt_expect_pass(_metadata, "after refused starts");
+	lt_expect_refused(_metadata, "start", "0", 1, EINVAL, NULL);
+	lt_expect_attr(_metadata, "status", "pass");
+}
+
+TEST_F_TIMEOUT(abi, start_accepts_true, LT_SHORT_TIMEOUT)
+{
+	static const char * const good[] = { "1", "1\n", "y", "Y", "yes", "on", "ON" };
+	char show[32];
+	size_t i;
+	ssize_t n;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		n = lt_attr_put("start", good[i], strlen(good[i]));
+		EXPECT_EQ((ssize_t)strlen(good[i]), n)
+			TH_LOG("start <- \"%s\": %s",
+			       lt_show(good[i], strlen(good[i]), show, sizeof(show)),
+			       lt_errname(n < 0 ? (int)n : 0));
+		lt_expect_attr(_metadata, "status", "pass");
+	}
+}
+
+TEST_F_TIMEOUT(abi, values_persist, LT_SHORT_TIMEOUT)
+{
+	int cap = lt_probe_capacity();
+	unsigned long num;
+
+	ASSERT_LT(0, cap);
+	num = cap >= 3 ? 3 : cap;
+	ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 100));
+	ASSERT_EQ(0, lt_attr_set_ulong("num_tre", num));
+	lt_expect_pass(_metadata, "tre_size=100");
+	lt_expect_pass(_metadata, "second start");
+	lt_expect_attr(_metadata, "tre_size", "100");
+	EXPECT_EQ(0, lt_attr_ulong("num_tre", &num));
+	EXPECT_EQ(cap >= 3 ? 3UL : (unsigned long)cap, num);
+}
+
+/* ------------------------------------------------------------------------ */
+/* loopback: boundary sizes x {1, 2, capacity}                                */
+/* ------------------------------------------------------------------------ */
+
+FIXTURE(loopback) {
+	struct lt_guard g;
+	int cap;
+};
+
+FIXTURE_VARIANT(loopback) {
+	const char *name;
+	unsigned int tre_size;
+	unsigned int num_tre;		/* 0: the ring capacity */
+};
+
+/* one variant per boundary size and ring use; names from the values only */
+FIXTURE_VARIANT_ADD(loopback, tre_1_num_1) {
+	.name = "tre_1_num_1", .tre_size = 1, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_1_num_2) {
+	.name = "tre_1_num_2", .tre_size = 1, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_1_num_cap) {
+	.name = "tre_1_num_cap", .tre_size = 1, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_2_num_1) {
+	.name = "tre_2_num_1", .tre_size = 2, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_2_num_2) {
+	.name = "tre_2_num_2", .tre_size = 2, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_2_num_cap) {
+	.name = "tre_2_num_cap", .tre_size = 2, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_31_num_1) {
+	.name = "tre_31_num_1", .tre_size = 31, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_31_num_2) {
+	.name = "tre_31_num_2", .tre_size = 31, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_31_num_cap) {
+	.name = "tre_31_num_cap", .tre_size = 31, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32_num_1) {
+	.name = "tre_32_num_1", .tre_size = 32, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32_num_2) {
+	.name = "tre_32_num_2", .tre_size = 32, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32_num_cap) {
+	.name = "tre_32_num_cap", .tre_size = 32, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_33_num_1) {
+	.name = "tre_33_num_1", .tre_size = 33, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_33_num_2) {
+	.name = "tre_33_num_2", .tre_size = 33, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_33_num_cap) {
+	.name = "tre_33_num_cap", .tre_size = 33, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_4095_num_1) {
+	.name = "tre_4095_num_1", .tre_size = 4095, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_4095_num_2) {
+	.name = "tre_4095_num_2", .tre_size = 4095, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_4095_num_cap) {
+	.name = "tre_4095_num_cap", .tre_size = 4095, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_4096_num_1) {
+	.name = "tre_4096_num_1", .tre_size = 4096, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_4096_num_2) {
+	.name = "tre_4096_num_2", .tre_size = 4096, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_4096_num_cap) {
+	.name = "tre_4096_num_cap", .tre_size = 4096, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_4097_num_1) {
+	.name = "tre_4097_num_1", .tre_size = 4097, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_4097_num_2) {
+	.name = "tre_4097_num_2", .tre_size = 4097, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_4097_num_cap) {
+	.name = "tre_4097_num_cap", .tre_size = 4097, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32767_num_1) {
+	.name = "tre_32767_num_1", .tre_size = 32767, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32767_num_2) {
+	.name = "tre_32767_num_2", .tre_size = 32767, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32767_num_cap) {
+	.name = "tre_32767_num_cap", .tre_size = 32767, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32768_num_1) {
+	.name = "tre_32768_num_1", .tre_size = 32768, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32768_num_2) {
+	.name = "tre_32768_num_2", .tre_size = 32768, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32768_num_cap) {
+	.name = "tre_32768_num_cap", .tre_size = 32768, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32769_num_1) {
+	.name = "tre_32769_num_1", .tre_size = 32769, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32769_num_2) {
+	.name = "tre_32769_num_2", .tre_size = 32769, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_32769_num_cap) {
+	.name = "tre_32769_num_cap", .tre_size = 32769, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_65534_num_1) {
+	.name = "tre_65534_num_1", .tre_size = 65534, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_65534_num_2) {
+	.name = "tre_65534_num_2", .tre_size = 65534, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_65534_num_cap) {
+	.name = "tre_65534_num_cap", .tre_size = 65534, .num_tre = 0,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_65535_num_1) {
+	.name = "tre_65535_num_1", .tre_size = 65535, .num_tre = 1,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_65535_num_2) {
+	.name = "tre_65535_num_2", .tre_size = 65535, .num_tre = 2,
+};
+
+FIXTURE_VARIANT_ADD(loopback, tre_65535_num_cap) {
+	.name = "tre_65535_num_cap", .tre_size = 65535, .num_tre = 0,
+};
+FIXTURE_SETUP(loopback)
+{
+	lt_test_begin(_metadata, &self->g, "loopback", variant->name);
+	self->cap = lt_probe_capacity();
+	ASSERT_LT(0, self->cap) TH_LOG("num_tre probe: %s", lt_errname(self->cap));
+}
+
+FIXTURE_TEARDOWN(loopback)
+{
+	lt_test_end(_metadata, &self->g);
+}
+
+TEST_F_TIMEOUT(loopback, start, LT_SHORT_TIMEOUT)
+{
+	unsigned long num = variant->num_tre ? variant->num_tre : (unsigned long)self->cap;
+	unsigned long val = 0;
+	uint64_t ns = 0;
+	int ret;
+
+	if (num > (unsigned long)self->cap)
+		SKIP(return, "ring capacity below num_tre");
+	ret = lt_attr_set_ulong("tre_size", variant->tre_size);
+	ASSERT_EQ(0, ret) TH_LOG("tre_size=%u: %s", variant->tre_size, lt_errname(ret));
+	ret = lt_attr_set_ulong("num_tre", num);
+	ASSERT_EQ(0, ret) TH_LOG("num_tre=%lu: %s", num, lt_errname(ret));
+	EXPECT_EQ(0, lt_attr_ulong("tre_size", &val));
+	EXPECT_EQ(variant->tre_size, val);
+	EXPECT_EQ(0, lt_attr_ulong("num_tre", &val));
+	EXPECT_EQ(num, val);
+
+	ret = lt_start(&ns);
+	EXPECT_EQ(0, ret) TH_LOG("start returned %d (%s) for tre_size=%u num_tre=%lu",
+				 ret, lt_errname(ret), variant->tre_size, num);
+	ksft_print_msg("bytes=%lu start_us=%.1f\n", variant->tre_size * num, lt_us(ns));
+	lt_expect_attr(_metadata, "status", ret ? "fail" : "pass");
+}
+
+/* ------------------------------------------------------------------------ */
+/* measure: throughput and start latency (also the --bench mode)             */
+/* ------------------------------------------------------------------------ */
+
+FIXTURE(measure) {
+	struct lt_guard g;
+	int cap;
+};
+
+FIXTURE_SETUP(measure)
+{
+	lt_test_begin(_metadata, &self->g, "measure", NULL);
+	self->cap = lt_probe_capacity();
+	ASSERT_LT(0, self->cap);
+}
+
+FIXTURE_TEARDOWN(measure)
+{
+	lt_test_end(_metadata, &self->g);
+}
+
+TEST_F_TIMEOUT(measure, throughput, LT_MEASURE_TIMEOUT)
+{
+	static const unsigned int sizes[] = { 1, 64, 512, 4096, 32768, 65535 };
+	unsigned long iters = lt_env_ulong("MHI_LT_BENCH_ITERS", 10);
+	unsigned long long bytes;
+	uint64_t ns, busy;
+	unsigned long i;
+	double sec, mbps;
+	size_t s;
+	int ret;
+
+	if (!iters)
+		iters = 1;
+	ksft_print_msg("throughput counts payload bytes once per start, MB = 10^6 bytes, %lu starts per size\n",
+		       iters);
+	ASSERT_EQ(0, lt_attr_set_ulong("num_tre", self->cap));
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		ASSERT_EQ(0, lt_attr_set_ulong("tre_size", sizes[s]));
+		bytes = 0;
+		busy = 0;
+		for (i = 0; i < iters; i++) {
+			ret = lt_start(&ns);
+			EXPECT_EQ(0, ret) TH_LOG("tre_size=%u num_tre=%d: %s", sizes[s],
+						 self->cap, lt_errname(ret));
+			if (ret)
+				break;
+			busy += ns;
+			bytes += (unsigned long long)sizes[s] * self->cap;
+		}
+		if (!bytes)
+			continue;
+		sec = busy / 1e9;
+		mbps = bytes / sec / 1e6;
+		ksft_print_msg("bench: tre_size=%u,num_tre=%d,bytes=%llu,seconds=%.6f,mbps=%.2f\n",
+			       sizes[s], self->cap, bytes, sec, mbps);
+		ksft_print_msg("throughput_tre_%u_num_%d=%.2f MB/s\n", sizes[s], self->cap, mbps);
+	}
+}
+
+TEST_F_TIMEOUT(measure, start_latency_1B, LT_MEASURE_TIMEOUT)
+{
+	unsigned long n = lt_env_ulong("MHI_LT_LAT_STARTS", 200), i;
+	uint64_t *v;
+	int ret;
+
+	if (!n || n > 1000000)
+		n = 200;
+	v = calloc(n, sizeof(*v));
+	ASSERT_NE(NULL, v);
+	ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 1));
+	ASSERT_EQ(0, lt_attr_set_ulong("num_tre", 1));
+	for (i = 0; i < n; i++) {
+		ret = lt_start(&v[i]);
+		EXPECT_EQ(0, ret) TH_LOG("start %lu of %lu: %s", i + 1, n, lt_errname(ret));
+		if (ret)
+			break;
+	}
+	if (i) {
+		qsort(v, i, sizeof(*v), lt_cmp_u64);
+		ksft_print_msg("start_latency_1B_p50=%.1f us\n", lt_us(lt_pct(v, i, 50)));
+		ksft_print_msg("start_latency_1B_p99=%.1f us\n", lt_us(lt_pct(v, i, 99)));
+		ksft_print_msg("bench: latency,tre_size=1,num_tre=1,starts=%lu,min_us=%.1f,p50_us=%.1f,p90_us=%.1f,p99_us=%.1f,max_us=%.1f\n",
+			       i, lt_us(v[0]), lt_us(lt_pct(v, i, 50)), lt_us(lt_pct(v, i, 90)),
+			       lt_us(lt_pct(v, i, 99)), lt_us(v[i - 1]));
+	}
+	free(v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* sweep: every tre_size                                                     */
+/* ------------------------------------------------------------------------ */
+
+FIXTURE(sweep) {
+	struct lt_guard g;
+};
+
+FIXTURE_SETUP(sweep)
+{
+	lt_test_begin(_metadata, &self->g, "sweep", NULL);
+}
+
+FIXTURE_TEARDOWN(sweep)
+{
+	lt_test_end(_metadata, &self->g);
+}
+
+struct lt_ranges {
+	char text[1024];
+	size_t len;
+	bool truncated;
+	unsigned long lo, hi, last_idx;
+	bool open;
+};
+
+static void lt_ranges_flush(struct lt_ranges *r)
+{
+	int n;
+
+	if (!r->open)
+		return;
+	r->open = false;
+	if (r->truncated)
+		return;
+	if (r->lo == r->hi)
+		n = snprintf(r->text + r->len, sizeof(r->text) - r->len, "%s%lu",
+			     r->len ? "," : "", r->lo);
+	else
+		n = snprintf(r->text + r->len, sizeof(r->text) - r->len, "%s%lu-%lu",
+			     r->len ? "," : "", r->lo, r->hi);
+	if (n < 0 || (size_t)n >= sizeof(r->text) - r->len - 4) {
+		r->truncated = true;
+		return;
+	}
+	r->len += n;
+}
+
+/* @idx: position in the sweep, so that a stride > 1 still forms ranges */
+static void lt_ranges_add(struct lt_ranges *r, unsigned long val, unsigned long idx)
+{
+	if (r->open && idx == r->last_idx + 1) {
+		r->hi = val;
+		r->last_idx = idx;
+		return;
+	}
+	lt_ranges_flush(r);
+	r->open = true;
+	r->lo = val;
+	r->hi = val;
+	r->last_idx = idx;
+}
+
+TEST_F_TIMEOUT(sweep, tre_size_all, LT_SWEEP_TIMEOUT)
+{
+	unsigned long step = lt_env_ulong("MHI_LT_SWEEP_STEP", 1);
+	unsigned long num = lt_env_ulong("MHI_LT_SWEEP_NUM_TRE", 1);
+	unsigned long max_fail = lt_env_ulong("MHI_LT_SWEEP_MAX_FAIL", 16);
+	uint64_t budget = (uint64_t)(LT_SWEEP_TIMEOUT - LT_SWEEP_MARGIN) * 1000000000ULL;
+	unsigned long max = 0, sz, idx = 0, failed = 0, errs[256] = { 0 };
+	unsigned long long bytes = 0;
+	uint64_t t0, ns, busy = 0, elapsed;
+	const char *stopped = NULL;
+	struct lt_ranges *fails;
+	int ret, e;
+
+	if (!step)
+		step = 1;
+	ASSERT_EQ(0, lt_attr_ulong("max_tre_size", &max));
+	ret = lt_attr_set_ulong("num_tre", num);
+	ASSERT_EQ(0, ret) TH_LOG("num_tre=%lu: %s", num, lt_errname(ret));
+	fails = calloc(1, sizeof(*fails));
+	ASSERT_NE(NULL, fails);
+	ksft_print_msg("sweep_step=%lu\n", step);
+	ksft_print_msg("sweep_num_tre=%lu\n", num);
+	ksft_print_msg("sweep_range=1-%lu\n", max);
+
+	t0 = lt_now_ns();
+	for (sz = 1; sz <= max; sz = (sz < max && sz + step > max) ? max : sz + step) {
+		ret = lt_attr_set_ulong("tre_size", sz);
+		if (!ret)
+			ret = lt_start(&ns);
+		if (ret) {
+			lt_ranges_add(fails, sz, idx);
+			e = -ret < 256 ? -ret : 0;
+			errs[e]++;
+			failed++;
+		} else {
+			busy += ns;
+			bytes += (unsigned long long)sz * num;
+		}
+		idx++;
+		elapsed = lt_now_ns() - t0;
+		if (failed && failed >= max_fail) {
+			stopped = "too many failures (MHI_LT_SWEEP_MAX_FAIL)";
+			break;
+		}
+		if (elapsed > budget) {
+			stopped = "time budget spent (raise MHI_LT_SWEEP_STEP)";
+			break;
+		}
+		if (!(idx % 4096))
+			ksft_print_msg("sweep_progress=%lu/%lu elapsed_s=%.0f\n", sz, max,
+				       elapsed / 1e9);
+		if (sz == max)
+			break;
+	}
+	lt_ranges_flush(fails);
+
+	ksft_print_msg("sweep_sizes_tested=%lu\n", idx);
+	ksft_print_msg("sweep_sizes_failed=%lu\n", failed);
+	if (failed)
+		ksft_print_msg("sweep_failed_sizes=%s%s\n", fails->text,
+			       fails->truncated ? ",..." : "");
+	for (e = 0; e < 256; e++)
+		if (errs[e])
+			ksft_print_msg("sweep_errno_%s=%lu\n", e ? lt_errname(e) : "other",
+				       errs[e]);
+	ksft_print_msg("sweep_seconds=%.1f s\n", (lt_now_ns() - t0) / 1e9);
+	if (busy)
+		ksft_print_msg("sweep_throughput=%.2f MB/s\n", bytes / (busy / 1e9) / 1e6);
+	if (stopped)
+		ksft_print_msg("sweep_stopped_at=%lu (%s)\n", sz, stopped);
+	EXPECT_EQ(0UL, failed);
+	EXPECT_EQ(NULL, stopped);
+	free(fails);
+}
+
+/* ------------------------------------------------------------------------ */
+/* fault: mhi_vlink fault knobs                                              */
+/* ------------------------------------------------------------------------ */
+
+FIXTURE(fault) {
+	struct lt_guard g;
+	int cap;
+};
+
+FIXTURE_SETUP(fault)
+{
+	int ret;
+
+	if (!lt.vlink[0])
+		SKIP(return, "no fault knob");
+	lt_test_begin(_metadata, &self->g, "fault", NULL);
+	lt_knobs_disarm();
+	self->cap = lt_probe_capacity();
+	ASSERT_LT(0, self->cap);
+	ret = lt_start(NULL);
+	ASSERT_EQ(0, ret) TH_LOG("start fails before any knob is armed: %s", lt_errname(ret));
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	lt_knobs_disarm();
+	lt_test_end(_metadata, &self->g);
+}
+
+static bool lt_knob_usable(const char *knob)
+{
+	if (lt_knob_present(knob))
+		return true;
+	ksft_print_msg("%s/%s is absent\n", lt.vlink, knob);
+	return false;
+}
+
+/*
+ * After a failed start: the next start passes, and the channel has lost no
+ * room (stale TREs would lower the largest accepted num_tre, see H3).
+ */
+static void lt_expect_recovered(struct __test_metadata *_metadata, int cap0)
+{
+	int cap, ret;
+
+	lt_expect_pass(_metadata, "first start after the failure");
+	cap = lt_probe_capacity();
+	EXPECT_EQ(cap0, cap) TH_LOG("largest num_tre was %d before the failure, now %d",
+				    cap0, cap);
+	if (cap <= 0)
+		return;
+	ret = lt_attr_set_ulong("num_tre", cap);
+	EXPECT_EQ(0, ret);
+	lt_expect_pass(_metadata, "num_tre=capacity after the failure");
+	lt_attr_set_ulong("num_tre", 1);
+}
+
+/* Arm @knob with @val, run one start: it must fail with @err, the knob fire. */
+static void lt_expect_fault(struct __test_metadata *_metadata, const char *knob,
+			    unsigned long val, int err, bool countdown)
+{
+	unsigned long long f0 = 0, f1 = 0;
+	unsigned long left = 0;
+	char key[64];
+	bool have_fired;
+	uint64_t ns = 0;
+	int ret;
+
+	snprintf(key, sizeof(key), "%s_fired", knob);
+	have_fired = !lt_vlink_stat(key, &f0);
+	ret = lt_knob_set(knob, val);
+	ASSERT_EQ(0, ret) TH_LOG("arming %s=%lu: %s", knob, val, lt_errname(ret));
+	ret = lt_start(&ns);
+	EXPECT_EQ(-err, ret) TH_LOG("start with %s=%lu returned %d (%s), expected %s",
+				    knob, val, ret, lt_errname(ret), lt_errname(err));
+	ksft_print_msg("%s: start returned %s after %.1f ms\n", knob, lt_errname(ret),
+		       ns / 1e6);
+	lt_expect_attr(_metadata, "status", "fail");
+	if (countdown) {
+		EXPECT_TRUE(have_fired) TH_LOG("stats has no %s", key);
+		EXPECT_EQ(0, lt_knob_get(knob, &left));
+		EXPECT_EQ(0UL, left) TH_LOG("%s not consumed", knob);
+	} else if (!have_fired) {
+		ksft_print_msg("stats has no %s\n", key);
+	}
+	if (have_fired) {
+		EXPECT_EQ(0, lt_vlink_stat(key, &f1));
+		EXPECT_LT(f0, f1) TH_LOG("%s did not fire", knob);
+	}
+	ret = lt_knob_set(knob, 0);
+	EXPECT_EQ(0, ret) TH_LOG("disarming %s: %s", knob, lt_errname(ret));
+}
+
+TEST_F_TIMEOUT(fault, drop_echo, LT_FAULT_TIMEOUT)
+{
+	if (!lt_knob_usable("drop_echo"))
+		SKIP(return, "no fault knob");
+	lt_expect_fault(_metadata, "drop_echo", 1, ETIMEDOUT, true);
+	lt_expect_recovered(_metadata, self->cap);
+}
+
+TEST_F_TIMEOUT(fault, corrupt_echo, LT_FAULT_TIMEOUT)
+{
+	if (!lt_knob_usable("corrupt_echo"))
+		SKIP(return, "no fault knob");
+	lt_expect_fault(_metadata, "corrupt_echo", 1, EIO, true);
+	lt_expect_recovered(_metadata, self->cap);
+}
+
+TEST_F_TIMEOUT(fault, delay_echo_over_deadline, LT_FAULT_TIMEOUT)
+{
+	if (!lt_knob_usable("delay_echo_ms"))
+		SKIP(return, "no fault knob");
+	lt_expect_fault(_metadata, "delay_echo_ms", lt.deadline_ms + 1000, ETIMEDOUT, false);
+	lt_expect_recovered(_metadata, self->cap);
+}
+
+TEST_F_TIMEOUT(fault, delay_echo_under_deadline, LT_FAULT_TIMEOUT)
+{
+	const unsigned int delay = 50;
+	unsigned long long f0 = 0, f1 = 0;
+	bool have_fired;
+	uint64_t ns = 0;
+	int ret;
+
+	if (!lt_knob_usable("delay_echo_ms"))
+		SKIP(return, "no fault knob");
+	have_fired = !lt_vlink_stat("delay_echo_ms_fired", &f0);
+	ASSERT_EQ(0, lt_knob_set("delay_echo_ms", delay));
+	ret = lt_start(&ns);
+	EXPECT_EQ(0, ret) TH_LOG("start with delay_echo_ms=%u: %s", delay, lt_errname(ret));
+	EXPECT_LE((uint64_t)delay * 1000000ULL, ns)
+		TH_LOG("start took %.1f ms: the delay was not applied", ns / 1e6);
+	ksft_print_msg("delayed_start=%.1f ms\n", ns / 1e6);
+	lt_expect_attr(_metadata, "status", "pass");
+	if (have_fired) {
+		EXPECT_EQ(0, lt_vlink_stat("delay_echo_ms_fired", &f1));
+		EXPECT_LT(f0, f1);
+	}
+	EXPECT_EQ(0, lt_knob_set("delay_echo_ms", 0));
+	lt_expect_pass(_metadata, "after the delay");
+}
+
+TEST_F_TIMEOUT(fault, fail_dma, LT_FAULT_TIMEOUT)
+{
+	if (!lt_knob_usable("fail_dma"))
+		SKIP(return, "no fault knob");
+	lt_expect_fault(_metadata, "fail_dma", 1, ETIMEDOUT, true);
+	lt_expect_recovered(_metadata, self->cap);
+}
+
+TEST_F_TIMEOUT(fault, starts_after_failure, LT_FAULT_TIMEOUT)
+{
+	unsigned long n = lt_env_ulong("MHI_LT_RECOVERY_STARTS", 100), i, bad = 0;
+	uint32_t rng = lt.seed;
+	unsigned int sz, num;
+	int ret;
+
+	if (!lt_knob_usable("drop_echo"))
+		SKIP(return, "no fault knob");
+	ksft_print_msg("seed=%u\n", lt.seed);
+	lt_expect_fault(_metadata, "drop_echo", 1, ETIMEDOUT, true);
+	for (i = 0; i < n; i++) {
+		sz = 1 + lt_rand(&rng) % 4096;
+		num = 1 + lt_rand(&rng) % self->cap;
+		ret = lt_attr_set_ulong("tre_size", sz);
+		if (!ret)
+			ret = lt_attr_set_ulong("num_tre", num);
+		if (!ret)
+			ret = lt_start(NULL);
+		if (ret && bad++ < 8)
+			TH_LOG("start %lu (tre_size=%u num_tre=%u): %s", i + 1, sz, num,
+			       lt_errname(ret));
+	}
+	ksft_print_msg("starts_after_failure=%lu failed=%lu\n", n, bad);
+	EXPECT_EQ(0UL, bad);
+	lt_attr_set_ulong("num_tre", 1);
+	EXPECT_EQ(self->cap, lt_probe_capacity());
+}
+
+static void lt_sig_noop(int sig)
+{
+	(void)sig;
+}
+
+static void lt_sigusr1_interrupts(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = lt_sig_noop;	/* no SA_RESTART: syscalls see EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+struct lt_async {
+	int ret;
+	uint64_t ns;
+	char buf[64];
+};
+
+static void *lt_async_start(void *arg)
+{
+	struct lt_async *a = arg;
+
+	a->ret = lt_start(&a->ns);
+	return NULL;
+}
+
+static void *lt_async_status(void *arg)
+{
+	struct lt_async *a = arg;
+	uint64_t t0 = lt_now_ns();
+
+	a->ret = lt_attr_get("status", a->buf, sizeof(a->buf));
+	a->ns = lt_now_ns() - t0;
+	return NULL;
+}
+
+TEST_F_TIMEOUT(fault, signal_aborts_start, LT_FAULT_TIMEOUT)
+{
+	unsigned int delay = lt.deadline_ms / 2;
+	struct lt_async a = { 0 };
+	pthread_t th;
+
+	if (!lt_knob_usable("delay_echo_ms"))
+		SKIP(return, "no fault knob");
+	lt_sigusr1_interrupts();
+	ASSERT_EQ(0, lt_knob_set("delay_echo_ms", delay));
+	ASSERT_EQ(0, pthread_create(&th, NULL, lt_async_start, &a));
+	lt_sleep_ms(delay / 4);
+	pthread_kill(th, SIGUSR1);
+	pthread_join(th, NULL);
+	EXPECT_EQ(-EINTR, a.ret) TH_LOG("signalled start returned %s after %.1f ms",
+					lt_errname(a.ret), a.ns / 1e6);
+	lt_expect_attr(_metadata, "status", "fail");
+	EXPECT_EQ(0, lt_knob_set("delay_echo_ms", 0));
+	lt_expect_recovered(_metadata, self->cap);
+}
+
+TEST_F_TIMEOUT(fault, signal_interrupts_status_read, LT_FAULT_TIMEOUT)
+{
+	unsigned int delay = lt.deadline_ms / 2;
+	struct lt_async s = { 0 }, r = { 0 };
+	pthread_t ts, tr;
+
+	if (!lt_knob_usable("delay_echo_ms"))
+		SKIP(return, "no fault knob");
+	lt_sigusr1_interrupts();
+	ASSERT_EQ(0, lt_knob_set("delay_echo_ms", delay));
+	ASSERT_EQ(0, pthread_create(&ts, NULL, lt_async_start, &s));
+	lt_sleep_ms(delay / 5);
+	ASSERT_EQ(0, pthread_create(&tr, NULL, lt_async_status, &r));
+	lt_sleep_ms(delay / 5);
+	pthread_kill(tr, SIGUSR1);
+	pthread_join(tr, NULL);
+	pthread_join(ts, NULL);
+	EXPECT_EQ(-EINTR, r.ret) TH_LOG("status read during a start returned %s (\"%s\") after %.1f ms",
+					lt_errname(r.ret), r.ret ? "" : r.buf, r.ns / 1e6);
+	EXPECT_EQ(0, s.ret) TH_LOG("the start itself: %s", lt_errname(s.ret));
+	lt_expect_attr(_metadata, "status", "pass");
+	EXPECT_EQ(0, lt_knob_set("delay_echo_ms", 0));
+}
+
+/* ------------------------------------------------------------------------ */
+/* race: starts against unbind, rmmod and each other                         */
+/* ------------------------------------------------------------------------ */
+
+FIXTURE(race) {
+	struct lt_guard g;
+	int cap;
+};
+
+FIXTURE_SETUP(race)
+{
+	lt_test_begin(_metadata, &self->g, "race", NULL);
+	self->cap = lt_probe_capacity();
+	ASSERT_LT(0, self->cap);
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	lt_test_end(_metadata, &self->g);
+}
+
+#define LT_ERR_SLOTS	160
+#define LT_MAX_THREADS	32
+
+struct lt_race {
+	int stop;
+	unsigned long limit;		/* starts per starter, 0: until stop */
+	unsigned long starts, passes;
+	unsigned long start_err[LT_ERR_SLOTS];
+	unsigned long reads, read_err[LT_ERR_SLOTS];
+	unsigned long bad_values;
+	uint64_t status_read_max_ns;
+	char bad_value[160];
+	unsigned long max_num;
+	pthread_mutex_t lock;
+	pthread_t th[LT_MAX_THREADS];
+	int nr_th;
+};
+
+static bool lt_race_stopped(struct lt_race *r)
+{
+	return __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
+}
+
+static void lt_count(unsigned long *slots, int ret)
+{
+	int e = -ret;
+
+	__atomic_add_fetch(&slots[e > 0 && e < LT_ERR_SLOTS ? e : 0], 1, __ATOMIC_RELAXED);
+}
+
+static void *lt_starter(void *arg)
+{
+	struct lt_race *r = arg;
+	unsigned long done = 0;
+	int ret;
+
+	while (!lt_race_stopped(r) && (!r->limit || done < r->limit)) {
+		ret = lt_start(NULL);
+		done++;
+		__atomic_add_fetch(&r->starts, 1, __ATOMIC_RELAXED);
+		if (!ret) {
+			__atomic_add_fetch(&r->passes, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		lt_count(r->start_err, ret);
+		if (ret == -ENOENT || ret == -ENODEV)
+			lt_sleep_ms(1);		/* unbound: do not spin */
+	}
+	return NULL;
+}
+
+static bool lt_value_ok(struct lt_race *r, const char *attr, const char *val)
+{
+	unsigned long v;
+	char *end;
+
+	if (!strcmp(attr, "status"))
+		return !strcmp(val, "not started") || !strcmp(val, "pass") ||
+		       !strcmp(val, "fail");
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || *end || !*val || v < 1)
+		return false;
+	if (!strcmp(attr, "tre_size"))
+		return v <= LT_MAX_TRE_SIZE;
+	return v <= r->max_num;
+}
+
+static void *lt_reader(void *arg)
+{
+	static const char * const attrs[] = { "status", "tre_size", "num_tre" };
+	struct lt_race *r = arg;
+	char buf[96];
+	uint64_t t0, dt;
+	size_t i = 0;
+	int ret;
+
+	while (!lt_race_stopped(r)) {
+		const char *attr = attrs[i++ % 3];
+
+		t0 = lt_now_ns();
+		ret = lt_attr_get(attr, buf, sizeof(buf));
+		dt = lt_now_ns() - t0;
+		__atomic_add_fetch(&r->reads, 1, __ATOMIC_RELAXED);
+		if (ret) {
+			lt_count(r->read_err, ret);
+			if (ret == -ENOENT || ret == -ENODEV)
+				lt_sleep_ms(1);
+			continue;
+		}
+		pthread_mutex_lock(&r->lock);
+		if (!strcmp(attr, "status") && dt > r->status_read_max_ns)
+			r->status_read_max_ns = dt;
+		if (!lt_value_ok(r, attr, buf) && !r->bad_values++)
+			snprintf(r->bad_value, sizeof(r->bad_value), "%s=\"%s\"", attr, buf);
+		pthread_mutex_unlock(&r->lock);
+	}
+	return NULL;
+}
+
+static void lt_race_init(struct lt_race *r, int cap)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->lock, NULL);
+	r->max_num = cap;
+}
+
+static int lt_race_spawn(struct lt_race *r, void *(*fn)(void *), int count)
+{
+	int i, ret;
+
+	for (i = 0; i < count && r->nr_th < LT_MAX_THREADS; i++) {
+		ret = pthread_create(&r->th[r->nr_th], NULL, fn, r);
+		if (ret)
+			return -ret;
+		r->nr_th++;
+	}
+	return 0;
+}
+
+/* Wait for threads that stop by themselves (limit set). */
+static void lt_race_join(struct lt_race *r)
+{
+	int i;
+
+	for (i = 0; i < r->nr_th; i++)
+		pthread_join(r->th[i], NULL);
+	r->nr_th = 0;
+}
+
+static void lt_race_stop(struct lt_race *r)
+{
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	lt_race_join(r);
+}
+
+static bool lt_start_err_documented(int e)
+{
+	return e == ENODEV || e == ENOENT || e == ETIMEDOUT || e == EIO || e == EINTR;
+}
+
+static bool lt_read_err_documented(int e)
+{
+	return e == ENODEV || e == ENOENT || e == EINTR;
+}
+
+/* Print the counters; only documented errnos are acceptable. */
+static void lt_race_report(struct __test_metadata *_metadata, struct lt_race *r)
+{
+	unsigned long bad_starts = 0, bad_reads = 0;
+	int e;
+
+	if (r->starts)
+		ksft_print_msg("race_starts=%lu race_passes=%lu\n", r->starts, r->passes);
+	for (e = 0; e < LT_ERR_SLOTS; e++) {
+		if (r->start_err[e]) {
+			ksft_print_msg("race_start_errno_%s=%lu\n", e ? lt_errname(e) : "other",
+				       r->start_err[e]);
+			if (!e || !lt_start_err_documented(e))
+				bad_starts += r->start_err[e];
+		}
+		if (r->read_err[e]) {
+			ksft_print_msg("race_read_errno_%s=%lu\n", e ? lt_errname(e) : "other",
+				       r->read_err[e]);
+			if (!e || !lt_read_err_documented(e))
+				bad_reads += r->read_err[e];
+		}
+	}
+	if (r->reads)
+		ksft_print_msg("race_reads=%lu status_read_max=%.1f ms\n", r->reads,
+			       r->status_read_max_ns / 1e6);
+	EXPECT_EQ(0UL, bad_starts) TH_LOG("start failed with undocumented errnos");
+	EXPECT_EQ(0UL, bad_reads) TH_LOG("reads failed with undocumented errnos");
+	EXPECT_EQ(0UL, r->bad_values) TH_LOG("first bad value: %s", r->bad_value);
+}
+
+/* After a rebind or reload: fresh state, and a start passes. */
+static void lt_expect_fresh(struct __test_metadata *_metadata)
+{
+	lt_expect_attr(_metadata, "status", "not started");
+	lt_expect_attr(_metadata, "tre_size", "32");
+	lt_expect_attr(_metadata, "num_tre", "1");
+	lt_expect_pass(_metadata, "after rebind");
+}
+
+static unsigned long lt_race_iters(void)
+{
+	unsigned long n = lt_env_ulong("MHI_LT_RACE_ITERS", 20);
+
+	return n ? n : 1;
+}
+
+TEST_F_TIMEOUT(race, start_vs_unbind, LT_RACE_TIMEOUT)
+{
+	unsigned long iters = lt_race_iters(), i;
+	uint64_t t0, dt, unbind_max = 0;
+	uint32_t rng = lt.seed;
+	struct lt_race r;
+	int ret;
+
+	ksft_print_msg("seed=%u iterations=%lu\n", lt.seed, iters);
+	lt_race_init(&r, self->cap);
+	ASSERT_EQ(0, lt_race_spawn(&r, lt_starter, 2));
+	ASSERT_EQ(0, lt_race_spawn(&r, lt_reader, 2));
+	for (i = 0; i < iters; i++) {
+		lt_sleep_ms(lt_rand(&rng) % 20);
+		t0 = lt_now_ns();
+		ret = lt_bind(false);
+		dt = lt_now_ns() - t0;
+		if (dt > unbind_max)
+			unbind_max = dt;
+		EXPECT_EQ(0, ret) TH_LOG("unbind %lu: %s", i, lt_errname(ret));
+		EXPECT_EQ(0, lt_wait_bound(false, LT_BIND_WAIT_MS));
+		lt_sleep_ms(lt_rand(&rng) % 5);
+		ret = lt_bind(true);
+		EXPECT_EQ(0, ret) TH_LOG("bind %lu: %s", i, lt_errname(ret));
+		EXPECT_EQ(0, lt_wait_bound(true, LT_BIND_WAIT_MS));
+	}
+	lt_race_stop(&r);
+	lt_race_report(_metadata, &r);
+	ksft_print_msg("unbind_max=%.1f ms\n", unbind_max / 1e6);
+	/* unbind may wait for one running start, not more */
+	EXPECT_GE((uint64_t)(lt.deadline_ms + 10000) * 1000000ULL, unbind_max);
+	lt_rebind(_metadata);
+	lt_expect_fresh(_metadata);
+}
+
+static bool lt_can_cycle(struct __test_metadata *_metadata, const char *mod,
+			 const char **why)
+{
+	enum lt_mod_state st = lt_mod_state(mod);
+
+	(void)_metadata;
+	if (lt.fake || !lt.may_load)
+		*why = "module loading disabled";
+	else if (st == LT_MOD_BUILTIN)
+		*why = "module built in";
+	else if (st != LT_MOD_LIVE)
+		*why = "module not loaded";
+	else if (!lt_mod_available(mod))
+		*why = "module file not found";
+	else
+		return true;
+	ksft_print_msg("%s: %s\n", mod, *why);
+	return false;
+}
+
+TEST_F_TIMEOUT(race, start_vs_rmmod_host, LT_RACE_TIMEOUT)
+{
+	unsigned long iters = lt_race_iters() / 4, i;
+	uint32_t rng = lt.seed;
+	const char *why;
+	struct lt_race r;
+	int ret;
+
+	if (!lt_can_cycle(_metadata, LT_HOST_DRV, &why))
+		SKIP(return, "%s", why);
+	iters = iters ? iters : 1;
+	ksft_print_msg("seed=%u iterations=%lu\n", lt.seed, iters);
+	lt_race_init(&r, self->cap);
+	ASSERT_EQ(0, lt_race_spawn(&r, lt_starter, 2));
+	ASSERT_EQ(0, lt_race_spawn(&r, lt_reader, 1));
+	for (i = 0; i < iters; i++) {
+		lt_sleep_ms(lt_rand(&rng) % 50);
+		ret = lt_mod_unload(LT_HOST_DRV);
+		if (!i && (lt_mod_forbidden(ret))) {
+			lt_race_stop(&r);
+			SKIP(return, "module unload not permitted");
+		}
+		EXPECT_EQ(0, ret) TH_LOG("rmmod %s: %s", LT_HOST_DRV, lt_errname(ret));
+		lt_sleep_ms(lt_rand(&rng) % 20);
+		ret = lt_mod_load(LT_HOST_DRV);
+		EXPECT_EQ(0, ret) TH_LOG("loading %s: %s", LT_HOST_DRV, lt_errname(ret));
+		EXPECT_EQ(0, lt_wait_bound(true, LT_BIND_WAIT_MS));
+	}
+	lt_race_stop(&r);
+	lt_race_report(_metadata, &r);
+	ASSERT_EQ(0, lt_mod_unload(LT_HOST_DRV));
+	ASSERT_EQ(0, lt_mod_load(LT_HOST_DRV));
+	ASSERT_EQ(0, lt_wait_bound(true, LT_BIND_WAIT_MS));
+	lt_expect_fresh(_metadata);
+}
+
+/*
+ * The EP core disables the channels when its client goes away and only the
+ * host's next channel reset + start (done by mhi_loopback after a failed
+ * start) enables them again: allow that many failures, then require passes.
+ */
+static void lt_expect_ep_recovery(struct __test_metadata *_metadata)
+{
+	int ret, i, failures = 0;
+
+	for (i = 0; i < 2; i++) {
+		ret = lt_start(NULL);
+		if (!ret)
+			break;
+		failures++;
+		EXPECT_TRUE(lt_start_err_documented(-ret))
+			TH_LOG("start after EP reload: %s", lt_errname(ret));
+	}
+	ksft_print_msg("ep_reload_recovery_failures=%d\n", failures);
+	for (i = 0; i < 5; i++)
+		lt_expect_pass(_metadata, "after EP reload");
+}
+
+TEST_F_TIMEOUT(race, start_vs_rmmod_ep, LT_RACE_TIMEOUT)
+{
+	unsigned long iters = lt_race_iters() / 8, i;
+	uint32_t rng = lt.seed;
+	const char *why;
+	struct lt_race r;
+	int ret;
+
+	if (!lt.epdev[0] || !lt_ep_bound())
+		SKIP(return, "no endpoint LOOPBACK device");
+	if (!lt_can_cycle(_metadata, LT_EP_DRV, &why))
+		SKIP(return, "%s", why);
+	iters = iters ? iters : 1;
+	ksft_print_msg("seed=%u iterations=%lu\n", lt.seed, iters);
+	lt_race_init(&r, self->cap);
+	ASSERT_EQ(0, lt_race_spawn(&r, lt_starter, 1));
+	for (i = 0; i < iters; i++) {
+		lt_sleep_ms(lt_rand(&rng) % 100);
+		ret = lt_mod_unload(LT_EP_DRV);
+		if (!i && (lt_mod_forbidden(ret))) {
+			lt_race_stop(&r);
+			SKIP(return, "module unload not permitted");
+		}
+		EXPECT_EQ(0, ret) TH_LOG("rmmod %s: %s", LT_EP_DRV, lt_errname(ret));
+		lt_sleep_ms(lt_rand(&rng) % 200);
+		ret = lt_mod_load(LT_EP_DRV);
+		EXPECT_EQ(0, ret) TH_LOG("loading %s: %s", LT_EP_DRV, lt_errname(ret));
+		EXPECT_EQ(0, lt_wait_ep_bound(LT_BIND_WAIT_MS));
+	}
+	lt_race_stop(&r);
+	lt_race_report(_metadata, &r);
+	lt_expect_ep_recovery(_metadata);
+}
+
+TEST_F_TIMEOUT(race, concurrent_starts, LT_RACE_TIMEOUT)
+{
+	unsigned long threads = lt_env_ulong("MHI_LT_THREADS", 8);
+	unsigned long per = lt_env_ulong("MHI_LT_CONCURRENT_STARTS", 5);
+	unsigned long num = self->cap < 4 ? self->cap : 4;
+	struct lt_race r;
+	uint64_t t0;
+
+	if (!threads || threads > LT_MAX_THREADS)
+		threads = 8;
+	lt_race_init(&r, self->cap);
+	r.limit = per ? per : 1;
+	ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 4096));
+	ASSERT_EQ(0, lt_attr_set_ulong("num_tre", num));
+	t0 = lt_now_ns();
+	ASSERT_EQ(0, lt_race_spawn(&r, lt_starter, threads));
+	lt_race_join(&r);
+	ksft_print_msg("concurrent_threads=%lu starts_per_thread=%lu wall=%.1f ms\n",
+		       threads, r.limit, (lt_now_ns() - t0) / 1e6);
+	lt_race_report(_metadata, &r);
+	EXPECT_EQ(threads * r.limit, r.passes) TH_LOG("every concurrent start must pass");
+	lt_expect_attr(_metadata, "status", "pass");
+}
+
+TEST_F_TIMEOUT(race, readers_during_starts, LT_RACE_TIMEOUT)
+{
+	struct lt_race starters, readers;
+	int i;
+
+	lt_race_init(&starters, self->cap);
+	lt_race_init(&readers, self->cap);
+	starters.limit = lt_env_ulong("MHI_LT_CONCURRENT_STARTS", 5) * 4;
+	ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 65535));
+	ASSERT_EQ(0, lt_attr_set_ulong("num_tre", self->cap));
+	ASSERT_EQ(0, lt_start(NULL));
+	ASSERT_EQ(0, lt_race_spawn(&readers, lt_reader, 4));
+	ASSERT_EQ(0, lt_race_spawn(&starters, lt_starter, 2));
+	lt_race_join(&starters);
+	lt_race_stop(&readers);
+	lt_race_report(_metadata, &starters);
+	lt_race_report(_metadata, &readers);
+	EXPECT_EQ(2 * starters.limit, starters.passes);
+	EXPECT_EQ(0UL, readers.read_err[0]);
+	for (i = 1; i < LT_ERR_SLOTS; i++)
+		EXPECT_EQ(0UL, readers.read_err[i]) TH_LOG("read error %s", lt_errname(i));
+}
+
+TEST_F_TIMEOUT(race, module_reload_cycles, LT_RACE_TIMEOUT)
+{
+	unsigned long cycles = lt_race_iters() / 2, i;
+	uint64_t t0, unload_max = 0, load_max = 0;
+	const char *why;
+	int ret;
+
+	if (!lt_can_cycle(_metadata, LT_HOST_DRV, &why))
+		SKIP(return, "%s", why);
+	cycles = cycles ? cycles : 1;
+	for (i = 0; i < cycles; i++) {
+		t0 = lt_now_ns();
+		ret = lt_mod_unload(LT_HOST_DRV);
+		if (!i && (lt_mod_forbidden(ret)))
+			SKIP(return, "module unload not permitted");
+		ASSERT_EQ(0, ret) TH_LOG("rmmod %s: %s", LT_HOST_DRV, lt_errname(ret));
+		if (lt_now_ns() - t0 > unload_max)
+			unload_max = lt_now_ns() - t0;
+		EXPECT_FALSE(lt_bound());
+		t0 = lt_now_ns();
+		ret = lt_mod_load(LT_HOST_DRV);
+		ASSERT_EQ(0, ret) TH_LOG("loading %s: %s", LT_HOST_DRV, lt_errname(ret));
+		ASSERT_EQ(0, lt_wait_bound(true, LT_BIND_WAIT_MS));
+		if (lt_now_ns() - t0 > load_max)
+			load_max = lt_now_ns() - t0;
+		lt_expect_fresh(_metadata);
+	}
+	ksft_print_msg("host_cycles=%lu unload_max=%.1f ms load_bind_max=%.1f ms\n",
+		       cycles, unload_max / 1e6, load_max / 1e6);
+
+	if (!lt.epdev[0] || !lt_ep_bound() || !lt_can_cycle(_metadata, LT_EP_DRV, &why))
+		return;
+	cycles = lt_race_iters() / 8;
+	cycles = cycles ? cycles : 1;
+	for (i = 0; i < cycles; i++) {
+		ret = lt_mod_unload(LT_EP_DRV);
+		ASSERT_EQ(0, ret) TH_LOG("rmmod %s: %s", LT_EP_DRV, lt_errname(ret));
+		ret = lt_mod_load(LT_EP_DRV);
+		ASSERT_EQ(0, ret) TH_LOG("loading %s: %s", LT_EP_DRV, lt_errname(ret));
+		ASSERT_EQ(0, lt_wait_ep_bound(LT_BIND_WAIT_MS));
+		lt_expect_ep_recovery(_metadata);
+	}
+	ksft_print_msg("ep_cycles=%lu\n", cycles);
+}
+
+/* ------------------------------------------------------------------------ */
+/* leak: kmemleak scan at the end                                            */
+/* ------------------------------------------------------------------------ */
+
+FIXTURE(leak) {
+	struct lt_guard g;
+};
+
+FIXTURE_SETUP(leak)
+{
+	lt_test_begin(_metadata, &self->g, "leak", NULL);
+	/* the scan reports leaks of the whole kernel; only MHI ones count */
+	self->g.ignore_kmemleak = true;
+}
+
+FIXTURE_TEARDOWN(leak)
+{
+	lt_test_end(_metadata, &self->g);
+}
+
+TEST_F_TIMEOUT(leak, kmemleak, LT_MEASURE_TIMEOUT)
+{
+	size_t size = 1 << 16, len = 0;
+	char path[PATH_MAX], *buf, *rep, *next;
+	int fd, leaks = 0, shown = 0;
+	ssize_t n;
+
+	ASSERT_EQ(0, lt_path(path, sizeof(path), "/sys/kernel/debug/kmemleak"));
+	if (!lt_exists(path))
+		SKIP(return, "no kmemleak");
+	n = lt_write_file(path, "scan", 4);
+	ASSERT_EQ(4, n) TH_LOG("kmemleak scan: %s", lt_errname(n < 0 ? (int)n : 0));
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	buf = malloc(size);
+	ASSERT_NE(NULL, buf);
+	while ((n = read(fd, buf + len, size - len - 1)) > 0) {
+		len += n;
+		if (len + 1 == size) {
+			size *= 2;
+			buf = realloc(buf, size);
+			ASSERT_NE(NULL, buf);
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	for (rep = strstr(buf, "unreferenced object"); rep; rep = next) {
+		next = strstr(rep + 1, "unreferenced object");
+		if (next)
+			next[-1] = '\0';
+		if (!strstr(rep, "mhi"))
+			continue;
+		leaks++;
+		if (shown++ < 4)
+			lt_print_lines("kmemleak-hit", rep);
+	}
+	ksft_print_msg("kmemleak_mhi_reports=%d\n", leaks);
+	EXPECT_EQ(0, leaks);
+	free(buf);
+}
+
+/* ------------------------------------------------------------------------ */
+/* canary: prove that the data test can fail (mode of this program)          */
+/* ------------------------------------------------------------------------ */
+
+static char *lt_run_self(const char * const *args, int *status)
+{
+	const char *argv[16];
+	size_t size = 8192, len = 0;
+	int pfd[2], i = 0, j;
+	char *out;
+	ssize_t n;
+	pid_t pid;
+
+	argv[i++] = lt_self;
+	argv[i++] = "-D";
+	argv[i++] = lt.dev;
+	if (lt.fake) {
+		argv[i++] = "--sysfs-root";
+		argv[i++] = lt.root;
+	}
+	for (j = 0; args[j] && i < 15; j++)
+		argv[i++] = args[j];
+	argv[i] = NULL;
+
+	out = malloc(size);
+	if (!out || pipe(pfd))
+		return out;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		dup2(pfd[1], STDERR_FILENO);
+		close(pfd[0]);
+		close(pfd[1]);
+		execv("/proc/self/exe", (char * const *)argv);
+		execv(lt_self, (char * const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (pid > 0 && (n = read(pfd[0], out + len, size - len - 1)) > 0) {
+		len += n;
+		if (len + 1 == size) {
+			char *bigger = realloc(out, size * 2);
+
+			if (!bigger)
+				break;
+			out = bigger;
+			size *= 2;
+		}
+	}
+	out[len] = '\0';
+	close(pfd[0]);
+	*status = -1;
+	if (pid > 0)
+		waitpid(pid, status, 0);
+	return out;
+}
+
+static bool lt_exit_code(int status, int code)
+{
+	return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
+struct lt_canary {
+	const char *knob;
+	int err;
+	bool countdown;
+};
+
+static void lt_canary_knob(const struct lt_canary *c)
+{
+	static const char * const data[] = { "-r", LT_DATA_TEST, NULL };
+	/* ABI checks that never write "start" */
+	static const char * const abi[] = {
+		"-r", "abi.attributes", "-r", "abi.tre_size_accepted",
+		"-r", "abi.tre_size_refused", "-r", "abi.num_tre_refused", NULL,
+	};
+	unsigned long val = c->countdown ? 1 : lt.deadline_ms + 1000, left = 0;
+	unsigned long long f0 = 0, f1 = 0;
+	char name[96], want[128], errtag[32];
+	bool have_fired, ok;
+	int status;
+	char *out;
+
+	if (!lt_knob_present(c->knob)) {
+		ksft_print_msg("%s/%s is absent\n", lt.vlink, c->knob);
+		snprintf(name, sizeof(name), "canary.%s.data_test_fails", c->knob);
+		ksft_test_result_code(KSFT_SKIP, name, "no fault knob");
+		snprintf(name, sizeof(name), "canary.%s.abi_tests_unaffected", c->knob);
+		ksft_test_result_code(KSFT_SKIP, name, "no fault knob");
+		snprintf(name, sizeof(name), "canary.%s.data_test_passes_disarmed", c->knob);
+		ksft_test_result_code(KSFT_SKIP, name, "no fault knob");
+		return;
+	}
+	snprintf(errtag, sizeof(errtag), "(%s)", lt_errname(c->err));
+
+	/* 1: armed, the plain data test must report "not ok" for that reason */
+	snprintf(name, sizeof(name), "canary.%s.data_test_fails", c->knob);
+	lt_knobs_disarm();
+	snprintf(want, sizeof(want), "%s_fired", c->knob);
+	have_fired = !lt_vlink_stat(want, &f0);
+	ok = !lt_knob_set(c->knob, val);
+	out = lt_run_self(data, &status);
+	lt_knob_set(c->knob, 0);
+	if (!c->countdown)
+		lt_sleep_ms(val - lt.deadline_ms + 500);	/* let the held echo drain */
+	snprintf(want, sizeof(want), "not ok 1 %s", LT_DATA_TEST);
+	ok = ok && out && lt_exit_code(status, 1) && strstr(out, want) &&
+	     strstr(out, errtag) && !strstr(out, "kmsg-hit:") && !strstr(out, "taint-hit:");
+	if (have_fired) {
+		snprintf(want, sizeof(want), "%s_fired", c->knob);
+		ok = ok && !lt_vlink_stat(want, &f1) && f1 > f0;
+	} else if (c->countdown) {
+		ksft_print_msg("stats has no %s_fired\n", c->knob);
+		ok = false;
+	}
+	if (!ok && out)
+		lt_print_lines("child", out);
+	free(out);
+	ksft_test_result_code(ok ? KSFT_PASS : KSFT_FAIL, name, NULL);
+
+	/* 2: armed, checks that do not move data are not affected */
+	snprintf(name, sizeof(name), "canary.%s.abi_tests_unaffected", c->knob);
+	ok = !lt_knob_set(c->knob, val);
+	out = lt_run_self(abi, &status);
+	ok = ok && out && lt_exit_code(status, 0) && !strstr(out, "not ok");
+	if (c->countdown)
+		ok = ok && !lt_knob_get(c->knob, &left) && left == val;
+	lt_knob_set(c->knob, 0);
+	if (!ok && out)
+		lt_print_lines("child", out);
+	free(out);
+	ksft_test_result_code(ok ? KSFT_PASS : KSFT_FAIL, name, NULL);
+
+	/* 3: disarmed, the same data test passes again */
+	snprintf(name, sizeof(name), "canary.%s.data_test_passes_disarmed", c->knob);
+	out = lt_run_self(data, &status);
+	snprintf(want, sizeof(want), "ok 1 %s", LT_DATA_TEST);
+	ok = out && lt_exit_code(status, 0) && strstr(out, want) && !strstr(out, "not ok");
+	if (!ok && out)
+		lt_print_lines("child", out);
+	free(out);
+	ksft_test_result_code(ok ? KSFT_PASS : KSFT_FAIL, name, NULL);
+}
+
+static int lt_canary_main(void)
+{
+	static const struct lt_canary knobs[] = {
+		{ "drop_echo", ETIMEDOUT, true },
+		{ "corrupt_echo", EIO, true },
+		{ "delay_echo_ms", ETIMEDOUT, false },
+		{ "fail_dma", ETIMEDOUT, true },
+	};
+	size_t i;
+
+	if (!lt.vlink[0])
+		ksft_exit_skip("no fault knob\n");
+	ksft_print_header();
+	ksft_set_plan(3 * ARRAY_SIZE(knobs));
+	ksft_print_msg("device=%s vlink=%s deadline=%u ms\n", lt.dev, lt.vlink, lt.deadline_ms);
+	for (i = 0; i < ARRAY_SIZE(knobs); i++)
+		lt_canary_knob(&knobs[i]);
+	lt_knobs_disarm();
+	ksft_finished();
+	return KSFT_FAIL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* main                                                                       */
+/* ------------------------------------------------------------------------ */
+
+static void lt_usage(void)
+{
+	fprintf(stderr,
+		"MHI LOOPBACK selftest. Options (harness options follow below):\n"
+		"  -D NAME, --device=NAME  test /sys/bus/mhi/devices/NAME (default: first *_LOOPBACK)\n"
+		"  --bench                 run only the measurements (\"# bench:\" lines)\n"
+		"  --canary                prove that the data test fails under each fault knob\n"
+		"  --info                  print what was found and exit\n"
+		"  --names                 print every test name (fixture.variant.test) and exit\n"
+		"  --sysfs-root DIR        read /sys below DIR (tests of this program only)\n"
+		"Environment: MHI_LT_DEVICE, MHI_LT_SEED, MHI_LT_SWEEP_STEP (1),\n"
+		"  MHI_LT_SWEEP_NUM_TRE (1), MHI_LT_SWEEP_MAX_FAIL (16), MHI_LT_RACE_ITERS (20),\n"
+		"  MHI_LT_THREADS (8), MHI_LT_CONCURRENT_STARTS (5), MHI_LT_RECOVERY_STARTS (100),\n"
+		"  MHI_LT_BENCH_ITERS (10), MHI_LT_LAT_STARTS (200), MHI_LT_DEADLINE_MS (the\n"
+		"  mhi_loopback timeout_ms parameter, else 5000),\n"
+		"  MHI_LT_WAIT_S (60), MHI_LT_NO_LOAD, MHI_LT_BENCH, MHI_LT_SYSFS_ROOT\n\n");
+}
+
+static void lt_print_names(void)
+{
+	struct __fixture_variant_metadata no_variant = { .name = "" }, *v;
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	for (f = __fixture_list; f; f = f->next)
+		for (v = f->variant ? f->variant : &no_variant; v; v = v->next)
+			for (t = f->tests; t; t = t->next)
+				printf("%s%s%s.%s\n", f->name, v->name[0] ? "." : "",
+				       v->name, t->name);
+}
+
+static int lt_wait_device(const char *want, unsigned int ms)
+{
+	uint64_t end = lt_now_ns() + (uint64_t)ms * 1000000ULL;
+	int ret;
+
+	for (;;) {
+		ret = lt_select(want);
+		if (!ret && lt_bound())
+			return 0;
+		if (lt_now_ns() > end)
+			return ret ? ret : -ETIMEDOUT;
+		lt_sleep_ms(100);
+	}
+}
+
+static void lt_load_or_skip(const char *mod)
+{
+	int ret;
+
+	lt_snapshot_modules();
+	ret = lt_mod_load(mod);
+	if (!ret || ret == -EEXIST)
+		return;
+	if (lt_mod_forbidden(ret))
+		ksft_exit_skip("module loading not permitted\n");
+	ksft_print_msg("loading %s: %s\n", mod, strerror(-ret));
+}
+
+/* Root, a bus, a LOOPBACK device bound to mhi_loopback; else exit here. */
+static void lt_prepare(const char *want)
+{
+	unsigned int wait_ms = lt_env_ulong("MHI_LT_WAIT_S", 60) * 1000;
+	static const char * const rig[] = { LT_EP_DRV, LT_HOST_DRV, LT_VLINK_MOD };
+	size_t i;
+	int ret;
+
+	if (!lt.fake && geteuid())
+		ksft_exit_skip("not root\n");
+	lt.may_load = !lt.fake && !lt_env_ulong("MHI_LT_NO_LOAD", 0);
+
+	ret = lt_select(want);
+	if (ret && lt.may_load && lt_mod_state(LT_VLINK_MOD) == LT_MOD_ABSENT &&
+	    lt_mod_available(LT_VLINK_MOD)) {
+		/* hardware-free rig: EP client, host client, then the link */
+		for (i = 0; i < ARRAY_SIZE(rig); i++)
+			lt_load_or_skip(rig[i]);
+		ret = lt_wait_device(want, wait_ms);
+	}
+	if (ret) {
+		if (!lt_bus_present())
+			ksft_exit_skip("no MHI bus\n");
+		ksft_exit_skip("no MHI LOOPBACK device\n");
+	}
+	if (lt_bound())
+		return;
+	if (lt.may_load && lt_mod_state(LT_HOST_DRV) == LT_MOD_ABSENT) {
+		if (!lt_mod_available(LT_HOST_DRV))
+			ksft_exit_skip("module mhi_loopback not found\n");
+		lt_load_or_skip(LT_HOST_DRV);
+	} else if (!lt.fake) {
+		lt_bind(true);
+	}
+	if (lt_wait_bound(true, wait_ms))
+		ksft_exit_fail_msg("%s is not bound to %s\n", lt.dev, LT_HOST_DRV);
+}
+
+static void lt_print_info(void)
+{
+	static const char * const knobs[] = {
+		"drop_echo", "corrupt_echo", "delay_echo_ms", "fail_dma",
+	};
+	char names[LT_MAX_DEVS][LT_NAME_LEN], key[64];
+	unsigned long long fired;
+	unsigned long val;
+	int i, n;
+
+	n = lt_discover(names, LT_MAX_DEVS);
+	for (i = 0; i < n; i++)
+		printf("loopback_device=%s\n", names[i]);
+	printf("device=%s\ncontroller=%s\nbound=%d\n", lt.dev, lt.cntrl, lt_bound());
+	printf("vlink=%s\nep_device=%s\nep_bound=%d\n", lt.vlink[0] ? lt.vlink : "none",
+	       lt.epdev[0] ? lt.epdev : "none", lt_ep_bound());
+	for (i = 0; i < (int)(ARRAY_SIZE(knobs)); i++) {
+		if (!lt_knob_present(knobs[i]))
+			continue;
+		snprintf(key, sizeof(key), "%s_fired", knobs[i]);
+		printf("knob_%s=%ld fired=%lld\n", knobs[i],
+		       lt_knob_get(knobs[i], &val) ? -1L : (long)val,
+		       lt_vlink_stat(key, &fired) ? -1LL : (long long)fired);
+	}
+	printf("module_backend=%s\nseed=%u\n", lt_mod_backend(), lt.seed);
+}
+
+int main(int argc, char **argv)
+{
+	bool bench = lt_env_ulong("MHI_LT_BENCH", 0), canary = false, info = false;
+	const char *want = getenv("MHI_LT_DEVICE");
+	const char *root = getenv("MHI_LT_SYSFS_ROOT");
+	unsigned long deadline = LT_DEADLINE_MS;
+	bool harness_only = false;
+	int i, hargc = 0;
+	char **hargv;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	lt_self = argv[0];
+	lt_main_pid = getpid();
+	lt.page_size = sysconf(_SC_PAGESIZE);
+
+	hargv = calloc(argc + 3, sizeof(*hargv));
+	if (!hargv)
+		ksft_exit_fail_msg("out of memory\n");
+	hargv[hargc++] = argv[0];
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-D") && i + 1 < argc) {
+			want = argv[++i];
+		} else if (!strncmp(a, "-D", 2) && a[2]) {
+			want = a + 2;
+		} else if (!strncmp(a, "--device=", 9)) {
+			want = a + 9;
+		} else if (!strcmp(a, "--sysfs-root") && i + 1 < argc) {
+			root = argv[++i];
+		} else if (!strncmp(a, "--sysfs-root=", 13)) {
+			root = a + 13;
+		} else if (!strcmp(a, "--bench")) {
+			bench = true;
+		} else if (!strcmp(a, "--canary")) {
+			canary = true;
+		} else if (!strcmp(a, "--info")) {
+			info = true;
+		} else if (!strcmp(a, "--names")) {
+			lt_print_names();
+			return KSFT_PASS;
+		} else if (!strcmp(a, "--help")) {
+			lt_usage();
+			hargv[hargc++] = "-h";
+			harness_only = true;
+		} else {
+			if (!strcmp(a, "-l") || !strcmp(a, "-h"))
+				harness_only = true;
+			if (!strcmp(a, "-h"))
+				lt_usage();
+			hargv[hargc++] = argv[i];
+		}
+	}
+	/* listing and help need neither root nor a device */
+	if (harness_only)
+		return test_harness_run(hargc, hargv);
+
+	if (root && *root) {
+		snprintf(lt.root, sizeof(lt.root), "%s", root);
+		lt.fake = true;
+	}
+	lt.seed = lt_env_ulong("MHI_LT_SEED", 0);
+	if (!lt.seed)
+		lt.seed = ((unsigned int)time(NULL) ^ ((unsigned int)getpid() << 16)) | 1;
+	lt_prepare(want);
+	lt_map_vlink();
+	lt.deadline_ms = lt_env_ulong("MHI_LT_DEADLINE_MS", 0);
+	if (!lt.deadline_ms && lt_module_param(LT_HOST_DRV, "timeout_ms", &deadline))
+		deadline = LT_DEADLINE_MS;
+	if (!lt.deadline_ms)
+		lt.deadline_ms = deadline;
+
+	if (info) {
+		lt_print_info();
+		return KSFT_PASS;
+	}
+	if (canary)
+		return lt_canary_main();
+	if (bench) {
+		hargv[hargc++] = "-f";
+		hargv[hargc++] = "measure";
+	}
+	return test_harness_run(hargc, hargv);
+}

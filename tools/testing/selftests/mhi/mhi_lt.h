@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the MHI LOOPBACK selftest: sysfs and debugfs access,
+ * module handling and the per-test kernel log / taint guard.
+ */
+#ifndef MHI_LT_H
+#define MHI_LT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kselftest.h"
+
+#define LT_HOST_DRV		"mhi_loopback"
+#define LT_EP_DRV		"mhi_ep_loopback"
+#define LT_VLINK_MOD		"mhi_vlink"
+
+#define LT_DEFAULT_TRE_SIZE	32
+#define LT_DEFAULT_NUM_TRE	1
+#define LT_MAX_TRE_SIZE		65535
+#define LT_DEADLINE_MS		5000
+
+#define LT_NAME_LEN		128
+#define LT_MAX_DEVS		16
+
+/* Everything main() finds out before the tests run; inherited by each fork. */
+struct lt_env {
+	char root[PATH_MAX];		/* prefix for /sys paths, "" normally */
+	bool fake;			/* root is a fake tree (tests of the test) */
+	bool may_load;			/* module loading allowed */
+	char dev[LT_NAME_LEN];		/* selected device, e.g. mhi0_LOOPBACK */
+	char cntrl[LT_NAME_LEN];	/* its controller, e.g. mhi0 */
+	char vlink[PATH_MAX];		/* mhi_vlink debugfs link dir or "" */
+	char epdev[LT_NAME_LEN];	/* EP LOOPBACK device of that link or "" */
+	unsigned int seed;
+	unsigned int deadline_ms;	/* host echo deadline */
+	long page_size;
+};
+
+extern struct lt_env lt;
+
+/* errno helpers */
+const char *lt_errname(int err);
+
+/* paths and plain files */
+__printf(3, 4) int lt_path(char *buf, size_t len, const char *fmt, ...);
+ssize_t lt_read_file(const char *path, char *buf, size_t len);
+ssize_t lt_write_file(const char *path, const void *buf, size_t len);
+bool lt_exists(const char *path);
+
+/* attributes of the selected device */
+int lt_attr_path(char *buf, size_t len, const char *attr);
+ssize_t lt_attr_raw(const char *attr, char *buf, size_t len);
+int lt_attr_get(const char *attr, char *buf, size_t len);
+int lt_attr_ulong(const char *attr, unsigned long *val);
+ssize_t lt_attr_put(const char *attr, const void *buf, size_t len);
+int lt_attr_set_ulong(const char *attr, unsigned long val);
+int lt_start(uint64_t *ns);
+int lt_probe_capacity(void);
+
+/* discovery, binding */
+int lt_discover(char names[][LT_NAME_LEN], int max);
+bool lt_bus_present(void);
+bool lt_bound(void);
+int lt_bind(bool bind);
+int lt_wait_bound(bool bound, unsigned int ms);
+int lt_ensure_bound(void);
+int lt_select(const char *want);
+void lt_map_vlink(void);
+bool lt_ep_bound(void);
+int lt_wait_ep_bound(unsigned int ms);
+
+/* mhi_vlink knobs and counters */
+bool lt_knob_present(const char *knob);
+int lt_knob_set(const char *knob, unsigned long val);
+int lt_knob_get(const char *knob, unsigned long *val);
+int lt_vlink_stat(const char *key, unsigned long long *val);
+void lt_knobs_disarm(void);
+int lt_module_param(const char *mod, const char *param, unsigned long *val);
+
+/* time and pseudo random numbers */
+uint64_t lt_now_ns(void);
+void lt_sleep_ms(unsigned int ms);
+uint32_t lt_rand(uint32_t *state);
+unsigned long lt_env_ulong(const char *name, unsigned long def);
+
+/* module handling (mhi_lt_kmod.c) */
+enum lt_mod_state {
+	LT_MOD_ABSENT,
+	LT_MOD_LIVE,
+	LT_MOD_COMING,
+	LT_MOD_GOING,
+	LT_MOD_BUILTIN,
+};
+
+enum lt_mod_state lt_mod_state(const char *name);
+bool lt_mod_available(const char *name);
+int lt_mod_load(const char *name);
+int lt_mod_unload(const char *name);
+void lt_mod_cleanup(void);
+const char *lt_mod_backend(void);
+bool lt_mod_forbidden(int err);
+
+/* per-test kernel log and taint guard */
+struct lt_guard {
+	int kmsg;			/* /dev/kmsg reader, -1 if unavailable */
+	unsigned long taint;
+	bool taint_ok;
+	bool ignore_kmemleak;
+	char name[192];
+};
+
+void lt_guard_begin(struct lt_guard *g, const char *name);
+int lt_guard_end(struct lt_guard *g);
+
+#endif /* MHI_LT_H */
