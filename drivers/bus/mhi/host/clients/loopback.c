@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+#include <linux/completion.h>
+#include <linux/device.h>
+#include <linux/dma-direction.h>
+#include <linux/errno.h>
+#include <linux/jiffies.h>
+#include <linux/kstrtox.h>
+#include <linux/mhi.h>
+#include <linux/minmax.h>
+#include <linux/mod_devicetable.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/time.h>
+#include <linux/types.h>
+
+/* The length field of a TRE is 16 bits wide */
+#define MHI_LOOPBACK_MAX_TRE_SIZE	U16_MAX
+#define MHI_LOOPBACK_DEFAULT_TRE_SIZE	32
+#define MHI_LOOPBACK_MAX_TIMEOUT_MS	(600 * MSEC_PER_SEC)
+
+static unsigned int timeout_ms = 5000;
+
+static int mhi_loopback_set_timeout(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, MHI_LOOPBACK_MAX_TIMEOUT_MS);
+}
+
+static const struct kernel_param_ops mhi_loopback_timeout_ops = {
+	.set = mhi_loopback_set_timeout,
+	.get = param_get_uint,
+};
+module_param_cb(timeout_ms, &mhi_loopback_timeout_ops, &timeout_ms, 0644);
+MODULE_PARM_DESC(timeout_ms,
+		 "Time in ms a test waits for the whole echo, 1 to 600000 (default: 5000)");
+
+/**
+ * struct mhi_loopback_test - State of one test
+ * @done: Completed when the test has passed or failed
+ * @ul_bufs: Random data sent, one buffer per UL TRE
+ * @dl_bufs: Buffers receiving the echo, one per DL TRE
+ * @num_tre: Number of buffers in @ul_bufs and in @dl_bufs
+ * @tre_size: Size of every buffer, in bytes
+ * @total: Number of bytes sent
+ * @received: Number of bytes echoed back so far
+ * @mismatch: Offset of the first echoed byte that differs from the data sent,
+ *            @total if more bytes came back than were sent, SIZE_MAX if the
+ *            echo matches so far
+ * @ul_pending: Number of UL buffers queued to the channel
+ * @dl_pending: Number of DL buffers queued to the channel
+ * @error: First error detected by the transfer callbacks, or 0
+ */
+struct mhi_loopback_test {
+	struct completion done;
+	u8 **ul_bufs;
+	u8 **dl_bufs;
+	unsigned int num_tre;
+	size_t tre_size;
+	size_t total;
+	size_t received;
+	size_t mismatch;
+	unsigned int ul_pending;
+	unsigned int dl_pending;
+	int error;
+};
+
+/**
+ * struct mhi_loopback - LOOPBACK channel pair of an MHI device
+ * @mdev: MHI device of the channel pair
+ * @lock: Serialises the tests and the changes of the test parameters
+ * @test_lock: Protects @test and its state against the transfer callbacks
+ * @test: Test running, or NULL
+ * @status: Result of the latest test: "not started", "pass" or "fail"
+ * @tre_size: Size of the TREs of the next test
+ * @num_tre: Number of TREs of the next test
+ * @max_num_tre: Number of TREs that both rings can hold
+ * @prepared: The channels are started
+ * @removing: The device is being removed, the channels must stay stopped
+ */
+struct mhi_loopback {
+	struct mhi_device *mdev;
+	struct mutex lock; /* serialises the tests */
+	spinlock_t test_lock; /* protects the running test */
+	struct mhi_loopback_test *test;
+	const char *status;
+	u32 tre_size;
+	u32 num_tre;
+	u32 max_num_tre;
+	bool prepared;
+	bool removing;
+};
+
+/* Reduce an error of the MHI core to the errors documented for start */
+static int mhi_loopback_errno(int err)
+{
+	switch (err) {
+	case -ENOMEM:
+	case -ENODEV:
+		return err;
+	default:
+		return -EIO;
+	}
+}
+
+static void mhi_loopback_fail(struct mhi_loopback_test *test, int err)
+{
+	if (!test->error)
+		test->error = err;
+
+	complete(&test->done);
+}
+
+static bool mhi_loopback_passed(struct mhi_loopback_test *test)
+{
+	return !test->error && !test->ul_pending && !test->dl_pending &&
+	       test->received == test->total;
+}
+
+/*
+ * Compare @len echoed bytes with the data sent, from where the previous
+ * echoed bytes ended. The echo is a byte stream: its chunks need not match
+ * the TREs it was sent in.
+ */
+static bool mhi_loopback_match(struct mhi_loopback_test *test, const u8 *buf,
+			       size_t len)
+{
+	size_t offset = test->received;
+
+	while (len) {
+		const u8 *sent = test->ul_bufs[offset / test->tre_size];
+		size_t start = offset % test->tre_size;
+		size_t count = min(len, test->tre_size - start);
+		size_t i;
+
+		if (memcmp(buf, sent + start, count)) {
+			for (i = 0; buf[i] == sent[start + i]; i++)
+				;
+			test->mismatch = offset + i;
+			return false;
+		}
+
+		buf += count;
+		offset += count;
+		len -= count;
+	}
+
+	return true;
+}
+
+static void mhi_loopback_ul_xfer_cb(struct mhi_device *mdev,
+				    struct mhi_result *result)
+{
+	struct mhi_loopback *loopback = dev_get_drvdata(&mdev->dev);
+	struct mhi_loopback_test *test;
+
+	spin_lock_bh(&loopback->test_lock);
+
+	test = loopback->test;
+	if (!test)
+		goto out_unlock;
+
+	test->ul_pending--;
+
+	if (result->transaction_status == -ENOTCONN)
+		mhi_loopback_fail(test, -ENODEV);
+	else if (result->transaction_status)
+		mhi_loopback_fail(test, -EIO);
+	else if (mhi_loopback_passed(test))
+		complete(&test->done);
+
+out_unlock:
+	spin_unlock_bh(&loopback->test_lock);
+}
+
+/*
+ * The MHI core calls this without holding the channel lock, so a buffer can
+ * be queued again from here, as long as the queueing is serialised with the
+ * start of the test: it is done under test_lock everywhere.
+ */
+static void mhi_loopback_dl_xfer_cb(struct mhi_device *mdev,
+				    struct mhi_result *result)
+{
+	struct mhi_loopback *loopback = dev_get_drvdata(&mdev->dev);
+	size_t len = result->bytes_xferd;
+	struct mhi_loopback_test *test;
+	u8 *buf = result->buf_addr;
+	int ret;
+
+	spin_lock_bh(&loopback->test_lock);
+
+	test = loopback->test;
+	if (!test)
+		goto out_unlock;
+
+	test->dl_pending--;
+
+	switch (result->transaction_status) {
+	case 0:
+	case -EOVERFLOW:	/* the echo goes on in the next buffer */
+		break;
+	case -ENOTCONN:
+		mhi_loopback_fail(test, -ENODEV);
+		goto out_unlock;
+	default:
+		mhi_loopback_fail(test, -EIO);
+		goto out_unlock;
+	}
+
+	if (test->error)
+		goto out_unlock;
+
+	if (len > test->total - test->received) {
+		test->mismatch = test->total;
+		mhi_loopback_fail(test, -EIO);
+		goto out_unlock;
+	}
+
+	if (!mhi_loopback_match(test, buf, len)) {
+		mhi_loopback_fail(test, -EIO);
+		goto out_unlock;
+	}
+
+	test->received += len;
+
+	/*
+	 * The device may spread the echo over more DL buffers than were sent
+	 * in UL buffers. Queue this one again as long as the buffers still
+	 * queued cannot take the rest of the echo. That never leaves a buffer
+	 * queued once the whole echo is back.
+	 */
+	if ((size_t)test->dl_pending * test->tre_size < test->total - test->received) {
+		ret = mhi_queue_buf(mdev, DMA_FROM_DEVICE, buf, test->tre_size, MHI_EOT);
+		if (ret) {
+			mhi_loopback_fail(test, mhi_loopback_errno(ret));
+			goto out_unlock;
+		}
+
+		test->dl_pending++;
+	}
+
+	if (mhi_loopback_passed(test))
+		complete(&test->done);
+
+out_unlock:
+	spin_unlock_bh(&loopback->test_lock);
+}
+
+static void mhi_loopback_test_free(struct mhi_loopback_test *test)
+{
+	unsigned int i;
+
+	for (i = 0; i < test->num_tre; i++) {
+		kfree(test->ul_bufs[i]);
+		kfree(test->dl_bufs[i]);
+	}
+
+	kfree(test->ul_bufs);
+	kfree(test->dl_bufs);
+	kfree(test);
+}
+
+/* Every buffer is allocated on its own so that it can be mapped for DMA */
+static struct mhi_loopback_test *mhi_loopback_test_alloc(unsigned int num_tre,
+							 size_t tre_size)
+{
+	struct mhi_loopback_test *test;
+	unsigned int i;
+
+	test = kzalloc_obj(*test);
+	if (!test)
+		return NULL;
+
+	init_completion(&test->done);
+	test->tre_size = tre_size;
+	test->mismatch = SIZE_MAX;
+	if (check_mul_overflow(tre_size, num_tre, &test->total))
+		goto err_free_test;
+
+	test->ul_bufs = kzalloc_objs(*test->ul_bufs, num_tre);
+	test->dl_bufs = kzalloc_objs(*test->dl_bufs, num_tre);
+	if (!test->ul_bufs || !test->dl_bufs)
+		goto err_free_test;
+
+	test->num_tre = num_tre;
+	for (i = 0; i < num_tre; i++) {
+		test->ul_bufs[i] = kmalloc(tre_size, GFP_KERNEL);
+		test->dl_bufs[i] = kmalloc(tre_size, GFP_KERNEL);
+		if (!test->ul_bufs[i] || !test->dl_bufs[i])
+			goto err_free_test;
+
+		get_random_bytes(test->ul_bufs[i], tre_size);
+	}
+
+	return test;
+
+err_free_test:
+	mhi_loopback_test_free(test);
+
+	return NULL;
+}
+
+static int mhi_loopback_prepare(struct mhi_loopback *loopback)
+{
+	int ret;
+
+	ret = mhi_prepare_for_transfer(loopback->mdev);
+	if (ret) {
+		dev_err(&loopback->mdev->dev, "Failed to start the channels: %d\n", ret);
+		return ret;
+	}
+
+	loopback->prepared = true;
+
+	return 0;
+}
+
+/*
+ * Resetting the channels hands every buffer still queued back, so nothing
+ * the device could write to outlives the test. The channels are then started
+ * again for the next test, unless the device is going away.
+ */
+static void mhi_loopback_flush(struct mhi_loopback *loopback)
+{
+	mhi_unprepare_from_transfer(loopback->mdev);
+	loopback->prepared = false;
+
+	if (!READ_ONCE(loopback->removing))
+		mhi_loopback_prepare(loopback);
+}
+
+/* Queue one buffer, serialised with the transfer callbacks */
+static int mhi_loopback_queue(struct mhi_loopback *loopback,
+			      struct mhi_loopback_test *test,
+			      enum dma_data_direction dir, u8 *buf,
+			      enum mhi_flags flags)
+{
+	int ret;
+
+	spin_lock_bh(&loopback->test_lock);
+
+	ret = mhi_queue_buf(loopback->mdev, dir, buf, test->tre_size, flags);
+	if (!ret) {
+		if (dir == DMA_TO_DEVICE)
+			test->ul_pending++;
+		else
+			test->dl_pending++;
+	}
+
+	spin_unlock_bh(&loopback->test_lock);
+
+	return ret;
+}
+
+static int mhi_loopback_run(struct mhi_loopback *loopback)
+{
+	unsigned int num_tre = loopback->num_tre;
+	struct device *dev = &loopback->mdev->dev;
+	struct mhi_loopback_test *test;
+	long timeout = 0;
+	unsigned int i;
+	int ret;
+
+	if (READ_ONCE(loopback->removing))
+		return -ENODEV;
+
+	/* The channels may not have restarted after the previous test */
+	if (!loopback->prepared) {
+		ret = mhi_loopback_prepare(loopback);
+		if (ret)
+			return ret == -ENOMEM ? ret : -ENODEV;
+	}
+
+	test = mhi_loopback_test_alloc(num_tre, loopback->tre_size);
+	if (!test)
+		return -ENOMEM;
+
+	spin_lock_bh(&loopback->test_lock);
+	loopback->test = test;
+	spin_unlock_bh(&loopback->test_lock);
+
+	/* Queue the DL buffers first, so that the echo finds them */
+	for (i = 0, ret = 0; i < num_tre && !ret; i++)
+		ret = mhi_loopback_queue(loopback, test, DMA_FROM_DEVICE,
+					 test->dl_bufs[i], MHI_EOT);
+
+	/* Send the data as one transfer made of num_tre chained TREs */
+	for (i = 0; i < num_tre && !ret; i++)
+		ret = mhi_loopback_queue(loopback, test, DMA_TO_DEVICE,
+					 test->ul_bufs[i],
+					 i == num_tre - 1 ? MHI_EOT : MHI_CHAIN);
+
+	if (ret) {
+		dev_err(dev, "Failed to queue buffer: %d\n", ret);
+		ret = mhi_loopback_errno(ret);
+	} else {
+		timeout = msecs_to_jiffies(READ_ONCE(timeout_ms));
+		timeout = wait_for_completion_interruptible_timeout(&test->done, timeout);
+	}
+
+	/* From here on, the transfer callbacks leave the test alone */
+	spin_lock_bh(&loopback->test_lock);
+	loopback->test = NULL;
+
+	if (!ret) {
+		if (test->error)
+			ret = test->error;
+		else if (!mhi_loopback_passed(test))
+			ret = timeout < 0 ? -EINTR : -ETIMEDOUT;
+	}
+	spin_unlock_bh(&loopback->test_lock);
+
+	if (ret) {
+		if (test->mismatch < test->total)
+			dev_err(dev, "Echo differs from the data sent at byte %zu\n",
+				test->mismatch);
+		else if (test->mismatch == test->total)
+			dev_err(dev, "Echo longer than the %zu bytes sent\n", test->total);
+
+		dev_err(dev, "Loopback test failed: %d (%zu of %zu bytes back, %u UL and %u DL buffers queued)\n",
+			ret, test->received, test->total, test->ul_pending,
+			test->dl_pending);
+
+		mhi_loopback_flush(loopback);
+	}
+
+	mhi_loopback_test_free(test);
+
+	return ret;
+}
+
+static ssize_t tre_size_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct mhi_loopback *loopback = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(loopback->tre_size));
+}
+
+static ssize_t tre_size_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct mhi_loopback *loopback = dev_get_drvdata(dev);
+	u32 tre_size;
+	int ret;
+
+	if (kstrtou32(buf, 0, &tre_size) || !tre_size ||
+	    tre_size > MHI_LOOPBACK_MAX_TRE_SIZE)
+		return -EINVAL;
+
+	ret = mutex_lock_interruptible(&loopback->lock);
+	if (ret)
+		return ret;
+
+	WRITE_ONCE(loopback->tre_size, tre_size);
+	mutex_unlock(&loopback->lock);
+
+	return count;
+}
+static DEVICE_ATTR_RW(tre_size);
+
+static ssize_t max_tre_size_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", MHI_LOOPBACK_MAX_TRE_SIZE);
+}
+static DEVICE_ATTR_RO(max_tre_size);
+
+static ssize_t num_tre_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct mhi_loopback *loopback = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(loopback->num_tre));
+}
+
+static ssize_t num_tre_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct mhi_loopback *loopback = dev_get_drvdata(dev);
+	u32 num_tre;
+	int ret;
+
+	if (kstrtou32(buf, 0, &num_tre) || !num_tre ||
+	    num_tre > loopback->max_num_tre)
+		return -EINVAL;
+
+	ret = mutex_lock_interruptible(&loopback->lock);
+	if (ret)
+		return ret;
+
+	WRITE_ONCE(loopback->num_tre, num_tre);
+	mutex_unlock(&loopback->lock);
+
+	return count;
+}
+static DEVICE_ATTR_RW(num_tre);
+
+static ssize_t start_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct mhi_loopback *loopback = dev_get_drvdata(dev);
+	bool start;
+	int ret;
+
+	if (kstrtobool(buf, &start) || !start)
+		return -EINVAL;
+
+	ret = mutex_lock_interruptible(&loopback->lock);
+	if (ret)
+		return ret;
+
+	ret = mhi_loopback_run(loopback);
+	loopback->status = ret ? "fail" : "pass";
+	mutex_unlock(&loopback->lock);
+
+	return ret ?: count;
+}
+static DEVICE_ATTR_WO(start);
+
+static ssize_t status_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct mhi_loopback *loopback = dev_get_drvdata(dev);
+	const char *status;
+	int ret;
+
+	/* Wait for the result of a running test */
+	ret = mutex_lock_interruptible(&loopback->lock);
+	if (ret)
+		return ret;
+
+	status = loopback->status;
+	mutex_unlock(&loopback->lock);
+
+	return sysfs_emit(buf, "%s\n", status);
+}
+static DEVICE_ATTR_RO(status);
+
+static struct attribute *mhi_loopback_attrs[] = {
+	&dev_attr_tre_size.attr,
+	&dev_attr_max_tre_size.attr,
+	&dev_attr_num_tre.attr,
+	&dev_attr_start.attr,
+	&dev_attr_status.attr,
+	NULL
+};
+
+static const struct attribute_group mhi_loopback_group = {
+	.attrs = mhi_loopback_attrs,
+};
+
+static int mhi_loopback_probe(struct mhi_device *mdev,
+			      const struct mhi_device_id *id)
+{
+	struct mhi_loopback *loopback;
+	int ul_free, dl_free;
+	int ret;
+
+	if (!mdev->ul_chan || !mdev->dl_chan)
+		return -ENODEV;
+
+	loopback = devm_kzalloc(&mdev->dev, sizeof(*loopback), GFP_KERNEL);
+	if (!loopback)
+		return -ENOMEM;
+
+	loopback->mdev = mdev;
+	mutex_init(&loopback->lock);
+	spin_lock_init(&loopback->test_lock);
+	loopback->status = "not started";
+	loopback->tre_size = MHI_LOOPBACK_DEFAULT_TRE_SIZE;
+	loopback->num_tre = 1;
+	dev_set_drvdata(&mdev->dev, loopback);
+
+	ret = mhi_loopback_prepare(loopback);
+	if (ret)
+		goto err_destroy_mutex;
+
+	/* Nothing is queued yet: the free descriptors are the ring capacities */
+	ul_free = mhi_get_free_desc_count(mdev, DMA_TO_DEVICE);
+	dl_free = mhi_get_free_desc_count(mdev, DMA_FROM_DEVICE);
+	if (ul_free < 1 || dl_free < 1) {
+		dev_err(&mdev->dev, "Rings too small: %d UL and %d DL TREs\n",
+			ul_free, dl_free);
+		ret = -EINVAL;
+		goto err_unprepare;
+	}
+
+	loopback->max_num_tre = min(ul_free, dl_free);
+
+	ret = sysfs_create_group(&mdev->dev.kobj, &mhi_loopback_group);
+	if (ret) {
+		dev_err(&mdev->dev, "Failed to create the sysfs attributes: %d\n", ret);
+		goto err_unprepare;
+	}
+
+	return 0;
+
+err_unprepare:
+	mhi_unprepare_from_transfer(mdev);
+err_destroy_mutex:
+	mutex_destroy(&loopback->lock);
+
+	return ret;
+}
+
+static void mhi_loopback_remove(struct mhi_device *mdev)
+{
+	struct mhi_loopback *loopback = dev_get_drvdata(&mdev->dev);
+
+	/* A test that fails from now on must not start the channels again */
+	WRITE_ONCE(loopback->removing, true);
+
+	/* This waits for the attribute methods running, a test included */
+	sysfs_remove_group(&mdev->dev.kobj, &mhi_loopback_group);
+
+	if (loopback->prepared)
+		mhi_unprepare_from_transfer(mdev);
+
+	mutex_destroy(&loopback->lock);
+}
+
+static const struct mhi_device_id mhi_loopback_id_table[] = {
+	{ .chan = "LOOPBACK" },
+	{}
+};
+MODULE_DEVICE_TABLE(mhi, mhi_loopback_id_table);
+
+static struct mhi_driver mhi_loopback_driver = {
+	.probe = mhi_loopback_probe,
+	.remove = mhi_loopback_remove,
+	.ul_xfer_cb = mhi_loopback_ul_xfer_cb,
+	.dl_xfer_cb = mhi_loopback_dl_xfer_cb,
+	.id_table = mhi_loopback_id_table,
+	.driver = {
+		.name = "mhi_loopback",
+	},
+};
+module_mhi_driver(mhi_loopback_driver);
+
+MODULE_DESCRIPTION("MHI LOOPBACK client driver");
+MODULE_LICENSE("GPL");
