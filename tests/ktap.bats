@@ -1,0 +1,531 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tests for tools/testing/ktap (the Python-free KTAP parser).
+#   bats tests/ktap.bats                      (builds ./ktap if missing)
+#   KTAP=/path/to/ktap bats tests/ktap.bats   (test another binary)
+# Inputs live in tests/data/ktap; see the README there for their origin.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	SRC="$BATS_TEST_DIRNAME/../tools/testing/ktap"
+	if [ -z "${KTAP:-}" ] && [ ! -x "$SRC/ktap" ]; then
+		env -u MAKEFLAGS -u MAKELEVEL make -s -C "$SRC" >&2
+	fi
+}
+
+setup() {
+	bats_load_library bats-support
+	bats_load_library bats-assert
+	SRC="$BATS_TEST_DIRNAME/../tools/testing/ktap"
+	KTAP="${KTAP:-$SRC/ktap}"
+	DATA="$BATS_TEST_DIRNAME/data/ktap"
+	KDATA="$DATA"
+	T="$BATS_TEST_TMPDIR"
+}
+
+# The run ended by itself: an exit code of ours, never a signal.
+no_crash() {
+	if [ "$status" -gt 2 ]; then
+		fail "ktap exited with $status (signal or crash?)"
+	fi
+}
+
+# summary FILE 'N passed, N failed, N skipped' STATUS
+summary_is() {
+	run --separate-stderr "$KTAP" "$1"
+	no_crash
+	assert_equal "${lines[${#lines[@]}-1]}" "$2"
+	assert_equal "$status" "$3"
+}
+
+# Write fake LAVA helpers that record their argv in $T/calls.
+fake_helpers() {
+	mkdir -p "$T/bin"
+	for h in lava-test-case lava-test-set; do
+		cat > "$T/bin/$h" <<-EOF
+		#!/bin/sh
+		{ printf '%s' "$h"; for a in "\$@"; do printf ' [%s]' "\$a"; done; echo; } >> "$T/calls"
+		EOF
+		chmod +x "$T/bin/$h"
+	done
+}
+
+# ---- kunit.py agreement: tools/testing/kunit/test_data/*.log ------------
+# Expected counts are kunit.py's ("Ran N tests: ...", crashed counted as
+# failed) except where README.rst documents a deliberate difference.
+
+@test "kunit log: test_config_printk_time" {
+	summary_is "$KDATA/test_config_printk_time.log" "10 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_insufficient_memory (empty: no KTAP)" {
+	summary_is "$KDATA/test_insufficient_memory.log" "0 passed, 0 failed, 0 skipped" 2
+	assert_equal "$stderr" "ktap: $KDATA/test_insufficient_memory.log: no KTAP found: no 'KTAP version 1' or 'TAP version 13/14' line (empty input)"
+}
+
+@test "kunit log: test_interrupted_tap_output" {
+	summary_is "$KDATA/test_interrupted_tap_output.log" "10 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_is_test_passed-all_passed" {
+	summary_is "$KDATA/test_is_test_passed-all_passed.log" "10 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_is_test_passed-all_passed_nested" {
+	summary_is "$KDATA/test_is_test_passed-all_passed_nested.log" "7 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_is_test_passed-failure-nested" {
+	summary_is "$KDATA/test_is_test_passed-failure-nested.log" "1 passed, 2 failed, 0 skipped" 1
+}
+
+@test "kunit log: test_is_test_passed-failure" {
+	summary_is "$KDATA/test_is_test_passed-failure.log" "9 passed, 1 failed, 0 skipped" 1
+	assert_line --index 0 "FAIL example.example_simple_test"
+}
+
+@test "kunit log: test_is_test_passed-kselftest (kunit: 2/0/1, top level only)" {
+	summary_is "$KDATA/test_is_test_passed-kselftest.log" "4 passed, 0 failed, 1 skipped" 0
+}
+
+@test "kunit log: test_is_test_passed-missing_plan" {
+	summary_is "$KDATA/test_is_test_passed-missing_plan.log" "10 passed, 0 failed, 0 skipped" 0
+	assert_regex "$stderr" "warning: document opened at line 1 has no plan line"
+}
+
+@test "kunit log: test_is_test_passed-no_tests_no_plan" {
+	summary_is "$KDATA/test_is_test_passed-no_tests_no_plan.log" "1 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_is_test_passed-no_tests_run_no_header (no KTAP)" {
+	summary_is "$KDATA/test_is_test_passed-no_tests_run_no_header.log" "0 passed, 0 failed, 0 skipped" 2
+	assert_regex "$stderr" "no KTAP found"
+}
+
+@test "kunit log: test_is_test_passed-no_tests_run_with_header (1..0)" {
+	summary_is "$KDATA/test_is_test_passed-no_tests_run_with_header.log" "0 passed, 0 failed, 0 skipped" 0
+	assert_regex "$stderr" "plan 1..0 without SKIP: no tests run"
+}
+
+@test "kunit log: test_kernel_panic_interrupt (crashed counted as failed)" {
+	summary_is "$KDATA/test_kernel_panic_interrupt.log" "8 passed, 2 failed, 0 skipped" 1
+	assert_regex "$stderr" "'string-stream-test': plan 1..3 but 1 result\(s\): 2 missing"
+	assert_regex "$stderr" "ended without its result line \(input ends at line 21: 'Kernel panic - not syncing'\)"
+}
+
+@test "kunit log: test_multiple_prefixes" {
+	summary_is "$KDATA/test_multiple_prefixes.log" "10 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_output_isolated_correctly" {
+	summary_is "$KDATA/test_output_isolated_correctly.log" "2 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_output_with_prefix_isolated_correctly" {
+	summary_is "$KDATA/test_output_with_prefix_isolated_correctly.log" "10 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_parse_attributes" {
+	summary_is "$KDATA/test_parse_attributes.log" "1 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_parse_ktap_output" {
+	summary_is "$KDATA/test_parse_ktap_output.log" "3 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_parse_subtest_header" {
+	summary_is "$KDATA/test_parse_subtest_header.log" "1 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_pound_no_prefix" {
+	summary_is "$KDATA/test_pound_no_prefix.log" "10 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_pound_sign" {
+	summary_is "$KDATA/test_pound_sign.log" "10 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit log: test_skip_all_tests" {
+	summary_is "$KDATA/test_skip_all_tests.log" "0 passed, 0 failed, 5 skipped" 0
+}
+
+@test "kunit log: test_skip_tests" {
+	summary_is "$KDATA/test_skip_tests.log" "4 passed, 0 failed, 1 skipped" 0
+	assert_line --index 0 "SKIP example.example_skip_test # this test should be skipped"
+}
+
+@test "kunit log: test_strip_hyphen" {
+	summary_is "$KDATA/test_strip_hyphen.log" "2 passed, 0 failed, 0 skipped" 0
+}
+
+@test "kunit logs: list mode names (golden)" {
+	for f in test_is_test_passed-all_passed_nested test_is_test_passed-failure-nested \
+		 test_kernel_panic_interrupt test_is_test_passed-kselftest; do
+		run --separate-stderr "$KTAP" --mode list "$KDATA/$f.log"
+		no_crash
+		assert_output "$(cat "$DATA/$f.list")"
+	done
+}
+
+# ---- kselftest harness and runner output --------------------------------
+
+@test "harness-selftest.expected: counts, names, plan overflow" {
+	summary_is "$DATA/harness-selftest.expected" "11 passed, 8 failed, 1 skipped" 1
+	assert_regex "$stderr" "harness-selftest.expected:95: more results than the plan 1..19"
+	assert_regex "$stderr" "warning: expected test number 12, found 1"
+	run --separate-stderr "$KTAP" --mode list "$DATA/harness-selftest.expected"
+	assert_output "$(cat "$DATA/harness-selftest.list")"
+}
+
+@test "runner capture: summary of nested results, measurement, skip, timeout" {
+	summary_is "$DATA/runner-mhi.ktap" "5 passed, 3 failed, 2 skipped" 1
+	assert_output "$(cat "$DATA/runner-mhi.summary")"
+	assert_equal "$stderr" "ktap: $DATA/runner-mhi.ktap:48: 'selftests: mhi: x': plan 1..3 but 1 result(s): 2 missing"
+}
+
+@test "runner capture: list mode (golden)" {
+	run --separate-stderr "$KTAP" --mode list "$DATA/runner-mhi.ktap"
+	assert_equal "$status" 1
+	assert_output "$(cat "$DATA/runner-mhi.list")"
+}
+
+@test "runner capture: 'selftests: mhi: x' names and the TIMEOUT directive" {
+	run --separate-stderr "$KTAP" --mode list "$DATA/runner-mhi.ktap"
+	assert_line "mhi.x fail"
+	assert_line "mhi.mhi_loopback_test.sweep.tre_size_all skip"
+	refute_output --partial "vlink_debugfs"
+	refute_output --partial "selftests"
+}
+
+@test "runner capture: kernel panic mid-run reports the rest as failed" {
+	summary_is "$DATA/runner-panic.ktap" "2 passed, 3 failed, 0 skipped" 1
+	assert_output "$(cat "$DATA/runner-panic.summary")"
+	assert_regex "$stderr" "'selftests: mhi: mhi_loopback_test': plan 1..4 but 2 result\(s\): 2 missing"
+	assert_regex "$stderr" "input ends at line 20: 'Kernel panic - not syncing'"
+	assert_regex "$stderr" "top level: plan 1..2 but 1 result\(s\): 1 missing"
+}
+
+@test "runner capture: truncated input (EOF in a nested document)" {
+	summary_is "$DATA/runner-truncated.ktap" "3 passed, 2 failed, 0 skipped" 1
+	assert_regex "$stderr" "'selftests: mhi: mhi_loopback_test' ended without its result line \(input ends at line 9\)"
+}
+
+@test "runner: two runner levels nest by '# ' depth" {
+	printf '%s\n' 'TAP version 13' '1..1' '# selftests: outer: run.sh' \
+		'# TAP version 13' '# 1..1' '# # selftests: inner: prog' \
+		'# # TAP version 13' '# # 1..2' '# # ok 1 t1' '# # not ok 2 t2' \
+		'# not ok 1 selftests: inner: prog # exit=1' \
+		'not ok 1 selftests: outer: run.sh # exit=1' > "$T/in"
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_equal "$status" 1
+	assert_output "$(printf '%s\n' 'outer.run.sh.inner.prog.t1 pass' \
+		'outer.run.sh.inner.prog.t2 fail' 'outer.run.sh.inner.prog fail' \
+		'outer.run.sh fail')"
+}
+
+@test "runner: program that printed no KTAP is a leaf result" {
+	printf '%s\n' 'TAP version 13' '1..2' '# selftests: mhi: a' '# ./a: not found' \
+		'not ok 1 selftests: mhi: a # exit=127' '# selftests: mhi: b' \
+		'ok 2 selftests: mhi: b # XFAIL' > "$T/in"
+	run --separate-stderr "$KTAP" "$T/in"
+	assert_equal "$status" 1
+	assert_output "$(printf '%s\n' 'FAIL mhi.a # exit=127' '1 passed, 1 failed, 0 skipped')"
+}
+
+# ---- KTAP / TAP dialects ------------------------------------------------
+
+@test "KUnit KTAP: 4-space nesting, params, directives; TAP14 2-space nesting" {
+	summary_is "$DATA/kunit-modern.ktap" "3 passed, 1 failed, 4 skipped" 1
+	run --separate-stderr "$KTAP" --mode list "$DATA/kunit-modern.ktap"
+	assert_output "$(cat "$DATA/kunit-modern.list")"
+}
+
+@test "directives: SKIP in any case, XFAIL pass, TODO not a failure, TIMEOUT/ERROR fail" {
+	printf '%s\n' 'TAP version 13' '1..10' 'ok 1 a # SKIP r' 'ok 2 b # skip r' \
+		'not ok 3 c # Skipped r' 'ok 4 d # SKIPPED' 'not ok 5 e # XFAIL' \
+		'not ok 6 f # TODO later' 'ok 7 g # todo' 'ok 8 h # TIMEOUT 45 seconds' \
+		'not ok 9 # error bad' 'ok 10 j # XPASS' > "$T/in"
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_equal "$status" 1
+	assert_output "$(printf '%s\n' 'a skip' 'b skip' 'c skip' 'd skip' 'e pass' \
+		'f skip' 'g pass' 'h fail' 'test_9 fail' 'j pass')"
+	summary_is "$T/in" "3 passed, 2 failed, 5 skipped" 1
+}
+
+@test "plan after the results, and a short trailing plan" {
+	printf '%s\n' 'TAP version 14' 'ok 1 a' 'ok 2 b' '1..2' > "$T/in"
+	summary_is "$T/in" "2 passed, 0 failed, 0 skipped" 0
+	assert_equal "$stderr" ""
+	printf '%s\n' 'TAP version 14' 'ok 1 a' '1..2' > "$T/in"
+	summary_is "$T/in" "1 passed, 1 failed, 0 skipped" 1
+	assert_line --index 0 "FAIL missing_2 # missing: planned but never reported"
+}
+
+@test "1..0 # SKIP at the top: nothing run, exit 0, reason on stderr" {
+	printf '%s\n' 'TAP version 13' '1..0 # SKIP no MHI controller' > "$T/in"
+	summary_is "$T/in" "0 passed, 0 failed, 0 skipped" 0
+	assert_equal "$stderr" "ktap: $T/in:2: note: all tests skipped: no MHI controller"
+}
+
+@test "Bail out! at the top stops: later lines are ignored" {
+	printf '%s\n' 'TAP version 13' '1..3' 'ok 1 a' 'Bail out! no device' 'ok 2 b' > "$T/in"
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_equal "$status" 1
+	assert_output "$(printf '%s\n' 'a pass' 'bail_out fail')"
+	assert_equal "$stderr" "ktap: $T/in:4: Bail out! no device"
+}
+
+@test "Bail out! in a runner program fails that program only" {
+	printf '%s\n' 'TAP version 13' '1..2' '# selftests: d: p' '# TAP version 13' \
+		'# 1..3' '# ok 1 a' '# Bail out! lost it' '# ok 2 late' \
+		'not ok 1 selftests: d: p # exit=1' 'ok 2 selftests: d: q' > "$T/in"
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_equal "$status" 1
+	assert_output "$(printf '%s\n' 'd.p.a pass' 'd.p.bail_out fail' 'd.p fail' 'd.q pass')"
+}
+
+@test "CRLF line ends and dmesg timestamps are stripped" {
+	printf '[    1.000000] TAP version 13\r\n[    1.000001] 1..2\r\n[   12.345678] ok 1 alpha\r\n[  123.456789] not ok 2 beta # TIMEOUT 5 s\r\n' > "$T/in"
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_equal "$status" 1
+	assert_output "$(printf '%s\n' 'alpha pass' 'beta fail')"
+	printf '%s\n' '[    0.000000][    T1] KTAP version 1' '[    5.100000][  T101] 1..1' \
+		'[    5.200000][  T101]     KTAP version 1' '[    5.200000][  T101]     # Subtest: s' \
+		'[    5.300000][  T101]     1..1' '[    5.300000][  T101]     ok 1 c' \
+		'[    6.000000][  T101] ok 1 s' > "$T/in"
+	summary_is "$T/in" "1 passed, 0 failed, 0 skipped" 0
+}
+
+@test "console noise between results is ignored" {
+	printf '%s\n' 'random: crng init done' 'TAP version 13' '1..2' 'ok 1 a' \
+		'mhi mhi0: Requested to power ON' '' '  ok this is not a result' 'ok 2 b' > "$T/in"
+	summary_is "$T/in" "2 passed, 0 failed, 0 skipped" 0
+}
+
+# ---- names --------------------------------------------------------------
+
+@test "names: description not number, SKIP reason never, '.' joins levels" {
+	printf '%s\n' 'TAP version 13' '1..3' 'ok 1 # SKIP selftests: a: b' \
+		'  KTAP version 1' '  # Subtest: grp' '  1..1' '  ok 1 leaf # SKIP why not' \
+		'ok 2 grp' 'ok 3 - dashed name' > "$T/in"
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_output "$(printf '%s\n' 'test_1 skip' 'grp.leaf skip' 'grp pass' 'dashed_name pass')"
+}
+
+@test "names: unsafe characters replaced, runs collapsed, unique with _dupN" {
+	printf '%s\n' 'TAP version 13' '1..5' 'ok 1 a  b//c: d' 'ok 2 same' 'ok 3 same' \
+		'ok 4 (x)' 'ok 5 same' > "$T/in"
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_output "$(printf '%s\n' 'a_b_c_d pass' 'same pass' 'same_dup2 pass' 'x pass' 'same_dup3 pass')"
+}
+
+@test "names: capped at 120 characters with a hash suffix, still unique" {
+	long=$(printf 'x%.0s' $(seq 1 200))
+	printf '%s\n' 'TAP version 13' '1..3' "ok 1 ${long}a" "ok 2 ${long}b" "ok 3 ${long}a" > "$T/in"
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_equal "${#lines[@]}" 3
+	for l in "${lines[@]}"; do
+		name=${l% pass}
+		[ "${#name}" -le 120 ] || fail "name too long: ${#name}"
+	done
+	assert_regex "${lines[0]}" '^x{111}-[0-9a-f]{8} pass$'
+	assert_regex "${lines[1]}" '^x{111}-[0-9a-f]{8} pass$'
+	[ "${lines[0]}" != "${lines[1]}" ] || fail "cut names collide"
+	# the suffix fits in the cap too; same hash as the first one
+	assert_equal "${lines[2]}" "$(echo "${lines[0]}" | sed 's/^x\{5\}//; s/ pass$/_dup2 pass/')"
+}
+
+@test "names: --prefix is the first component" {
+	run --separate-stderr "$KTAP" --mode list --prefix "mhi suite" "$DATA/runner-truncated.ktap"
+	assert_line --index 0 "mhi_suite.mhi.mhi_loopback_test.abi.discovery pass"
+	assert_line --index 5 "mhi_suite.missing_2 fail"
+}
+
+@test "names: concatenated documents keep the prefix and stay unique" {
+	printf '%s\n' 'TAP version 13' '1..1' 'ok 1 a' 'TAP version 13' '1..2' 'ok 1 a' 'ok 2 b' > "$T/in"
+	run --separate-stderr "$KTAP" --mode list --prefix lab "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' 'lab.a pass' 'lab.a_dup2 pass' 'lab.b pass')"
+}
+
+@test "names: shell metacharacters never reach a shell" {
+	fake_helpers
+	printf '%s\n' 'TAP version 13' '1..1' "ok 1 \$(touch $T/PWNED); \`touch $T/PWNED\` | x > y" > "$T/in"
+	cd "$T"
+	run --separate-stderr env PATH="$T/bin:$PATH" "$KTAP" --mode lava "$T/in"
+	assert_success
+	[ ! -e "$T/PWNED" ] || fail "a shell ran"
+	assert_regex "$(cat "$T/calls")" '^lava-test-case \[[A-Za-z0-9._-]+\] \[--result\] \[pass\]$'
+}
+
+# ---- measurements -------------------------------------------------------
+
+@test "measurements attach to the next result at the same level" {
+	printf '%s\n' 'TAP version 13' '1..3' '# rate=12.5MB/s' '# lat = 3 us' \
+		'# note=fast' 'ok 1 one' '  KTAP version 1' '  1..1' '  # inner=-1e3' \
+		'  ok 1 deep' '# size=4096 B' 'ok 2 grp' 'ok 3 none' > "$T/in"
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' 'one pass 12.5 MB/s' 'one.lat pass 3 us' \
+		'grp.deep pass -1e3' 'grp pass 4096 B' 'none pass')"
+}
+
+# ---- LAVA ---------------------------------------------------------------
+
+@test "lava mode: fake helpers get one call per result, sets around groups" {
+	fake_helpers
+	run --separate-stderr env PATH="$T/bin:$PATH" "$KTAP" --mode lava "$DATA/runner-mhi.ktap"
+	assert_equal "$status" 1
+	assert_output "5 passed, 3 failed, 2 skipped"
+	assert_equal "$(cat "$T/calls")" "$(cat "$DATA/runner-mhi.lava-calls")"
+}
+
+@test "lava mode: without helpers prints raw LAVA signal lines" {
+	run --separate-stderr env PATH=/usr/bin:/bin "$KTAP" --mode lava "$DATA/runner-mhi.ktap"
+	assert_equal "$status" 1
+	assert_output "$(cat "$DATA/runner-mhi.lava")"
+}
+
+@test "lava mode: a result is reported while the input is still open" {
+	fake_helpers
+	mkfifo "$T/fifo"
+	env PATH="$T/bin:$PATH" "$KTAP" --mode lava "$T/fifo" > "$T/out" 2> "$T/err" 3>&- &
+	pid=$!
+	exec 4> "$T/fifo"
+	printf '%s\n' 'TAP version 13' '1..2' '# selftests: mhi: t' '# TAP version 13' \
+		'# 1..2' '# ok 1 first' >&4
+	for i in $(seq 1 100); do
+		grep -q 'mhi.t.first' "$T/calls" 2>/dev/null && break
+		sleep 0.1
+	done
+	run cat "$T/calls"
+	assert_output "$(printf '%s\n' 'lava-test-set [start] [mhi.t]' \
+		'lava-test-case [mhi.t.first] [--result] [pass]')"
+	printf '%s\n' '# ok 2 second' 'ok 1 selftests: mhi: t' >&4
+	exec 4>&-
+	st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 1
+	run cat "$T/calls"
+	assert_line --index 2 'lava-test-case [mhi.t.second] [--result] [pass]'
+	assert_line --index 3 'lava-test-set [stop]'
+	assert_line --index 4 'lava-test-case [mhi.t] [--result] [pass]'
+	assert_line --index 5 'lava-test-case [missing_2] [--result] [fail]'
+}
+
+@test "lava mode: measurement passed as --measurement/--units" {
+	fake_helpers
+	printf '%s\n' 'TAP version 13' '1..1' '# bw=212.50 MB/s' 'ok 1 tput' > "$T/in"
+	run --separate-stderr env PATH="$T/bin:$PATH" "$KTAP" --mode lava "$T/in"
+	assert_success
+	assert_equal "$(cat "$T/calls")" \
+		'lava-test-case [tput] [--result] [pass] [--measurement] [212.50] [--units] [MB/s]'
+}
+
+# ---- bad input: clear error, non-zero exit, never a crash ---------------
+
+@test "bad input: empty stream" {
+	run --separate-stderr "$KTAP" - < /dev/null
+	no_crash
+	assert_equal "$status" 2
+	assert_equal "$stderr" "ktap: <stdin>: no KTAP found: no 'KTAP version 1' or 'TAP version 13/14' line (empty input)"
+}
+
+@test "bad input: binary garbage with no KTAP" {
+	head -c 65536 /dev/urandom > "$T/in"
+	run --separate-stderr "$KTAP" "$T/in"
+	no_crash
+	assert_equal "$status" 2
+	assert_regex "$stderr" "no KTAP found"
+}
+
+@test "bad input: NUL bytes inside the KTAP stream" {
+	printf 'TAP version 13\n1..2\nok 1 a\nok 2 b\000\001\377junk\n' > "$T/in"
+	run --separate-stderr "$KTAP" "$T/in"
+	no_crash
+	assert_equal "$status" 2
+	assert_regex "$stderr" "in:4: binary data \(byte 0x00 at column 7\), line ignored"
+	assert_regex "$stderr" "top level: plan 1..2 but 1 result\(s\): 1 missing"
+}
+
+@test "bad input: a 10 MB line ends with a clear error in bounded memory" {
+	{ echo 'TAP version 13'; echo '1..2'; echo 'ok 1 a'; printf 'ok 2 '
+	  head -c 10485760 /dev/zero | tr '\0' x; echo; } > "$T/in"
+	run --separate-stderr bash -c "ulimit -v 16384; exec '$KTAP' '$T/in'"
+	no_crash
+	assert_equal "$status" 2
+	assert_regex "$stderr" "in:4: line longer than 65536 bytes, ignored"
+	run --separate-stderr bash -c "ulimit -v 16384; cat '$T/in' | '$KTAP'"
+	assert_equal "$status" 2
+	assert_regex "$stderr" "<stdin>:4: line longer than 65536 bytes, ignored"
+}
+
+@test "bad input: unterminated plan" {
+	printf 'TAP version 13\nok 1 a\n1..' > "$T/in"
+	run --separate-stderr "$KTAP" "$T/in"
+	no_crash
+	assert_equal "$status" 2
+	assert_regex "$stderr" "in:3: unterminated plan '1..': no test count"
+}
+
+@test "bad input: a version line and nothing else" {
+	printf 'KTAP version 1\n' > "$T/in"
+	run --separate-stderr "$KTAP" "$T/in"
+	no_crash
+	assert_equal "$status" 1
+	assert_regex "$stderr" "has no plan and no results"
+}
+
+@test "bad input: absurd plan and deep nesting" {
+	{ echo 'KTAP version 1'; echo '1..99999999999'
+	  for i in $(seq 1 100); do echo 'KTAP version 1'; done; } > "$T/in"
+	run --separate-stderr "$KTAP" "$T/in"
+	no_crash
+	assert_equal "$status" 2
+	assert_regex "$stderr" "plan 1..999999999 is larger than 1000000, ignored"
+	assert_regex "$stderr" "nesting deeper than 64 levels"
+}
+
+# ---- CLI ----------------------------------------------------------------
+
+@test "cli: summary line format, stdin, options" {
+	run --separate-stderr "$KTAP" --mode summary - < "$DATA/test_skip_tests.log"
+	assert_success
+	assert_regex "${lines[${#lines[@]}-1]}" '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'
+	run "$KTAP" --help
+	assert_success
+	run --separate-stderr "$KTAP" --mode nope
+	assert_equal "$status" 2
+	run --separate-stderr "$KTAP" a b
+	assert_equal "$status" 2
+	run --separate-stderr "$KTAP" --bogus
+	assert_equal "$status" 2
+	run --separate-stderr "$KTAP" "$T/does-not-exist"
+	assert_equal "$status" 2
+	assert_regex "$stderr" "does-not-exist: No such file or directory"
+}
+
+@test "cli: --strict turns warnings into a failure" {
+	run --separate-stderr "$KTAP" "$DATA/test_is_test_passed-missing_plan.log"
+	assert_success
+	run --separate-stderr "$KTAP" --strict "$DATA/test_is_test_passed-missing_plan.log"
+	assert_equal "$status" 1
+}
+
+@test "build: STATIC=1 gives a static binary that works" {
+	mkdir -p "$T/static"
+	run env -u MAKEFLAGS -u MAKELEVEL make -s -C "$SRC" STATIC=1 OUTPUT="$T/static/"
+	assert_success
+	run readelf -l "$T/static/ktap"
+	assert_success
+	refute_output --partial "INTERP"
+	refute_output --partial "Requesting program interpreter"
+	run --separate-stderr "$T/static/ktap" --mode list "$DATA/runner-mhi.ktap"
+	assert_equal "$status" 1
+	assert_output "$(cat "$DATA/runner-mhi.list")"
+	fake_helpers
+	run --separate-stderr env PATH="$T/bin:$PATH" "$T/static/ktap" --mode lava "$DATA/runner-mhi.ktap"
+	assert_equal "$(cat "$T/calls")" "$(cat "$DATA/runner-mhi.lava-calls")"
+}

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer entry for the KTAP parser (also used with AFL++'s libFuzzer
+ * driver).  The first input byte picks the options and a chunk size; the
+ * rest is parsed twice, once in one piece and once in chunks, and both
+ * runs must report the same thing.  The callbacks trap when a promise of
+ * ktap.h is broken: names are [A-Za-z0-9._-]{1,120} and never repeat.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ktap.h"
+
+#define NAME_LIMIT	120
+#define SEEN_SLOTS	4096	/* uniqueness is checked for this many names */
+
+struct sink {
+	uint64_t hash;		/* of everything reported, in order */
+	char *seen[SEEN_SLOTS];
+	unsigned int nseen;
+};
+
+static void mix(struct sink *s, const char *str)
+{
+	while (*str)
+		s->hash = (s->hash ^ (unsigned char)*str++) * 1099511628211ULL;
+	s->hash = (s->hash ^ 0xff) * 1099511628211ULL;
+}
+
+static uint64_t hash_name(const char *name)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (*name)
+		h = (h ^ (unsigned char)*name++) * 1099511628211ULL;
+	return h;
+}
+
+static void check_name(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (!n || n > NAME_LIMIT)
+		__builtin_trap();
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			__builtin_trap();
+	}
+}
+
+static void check_unique(struct sink *s, const char *name)
+{
+	size_t i = hash_name(name) % SEEN_SLOTS;
+
+	if (s->nseen >= SEEN_SLOTS / 2)
+		return;
+	while (s->seen[i]) {
+		if (!strcmp(s->seen[i], name))
+			__builtin_trap();	/* a duplicate name */
+		i = (i + 1) % SEEN_SLOTS;
+	}
+	s->seen[i] = strdup(name);
+	s->nseen++;
+}
+
+static void fz_case(void *priv, const struct ktap_case *tc)
+{
+	struct sink *s = priv;
+
+	check_name(tc->name);
+	check_unique(s, tc->name);
+	if (tc->result != KTAP_PASS && tc->result != KTAP_FAIL &&
+	    tc->result != KTAP_SKIP)
+		__builtin_trap();
+	mix(s, tc->name);
+	mix(s, tc->reason);
+	mix(s, tc->detail);
+	mix(s, tc->units);
+	mix(s, tc->measurement ? tc->measurement : "-");
+	mix(s, tc->directive ? tc->directive : "-");
+	s->hash += tc->result + tc->line;
+}
+
+static void fz_set_start(void *priv, const char *name)
+{
+	check_name(name);
+	mix(priv, name);
+}
+
+static void fz_set_stop(void *priv)
+{
+	mix(priv, "stop");
+}
+
+static void fz_message(void *priv, enum ktap_severity sev,
+		       unsigned long line, const char *msg)
+{
+	struct sink *s = priv;
+
+	mix(s, msg);
+	s->hash += line * 4 + sev;
+}
+
+static const struct ktap_ops fz_ops = {
+	.test_case = fz_case,
+	.set_start = fz_set_start,
+	.set_stop = fz_set_stop,
+	.message = fz_message,
+};
+
+struct outcome {
+	uint64_t hash;
+	struct ktap_counts counts;
+	int status;
+};
+
+static int parse(const struct ktap_config *cfg, const uint8_t *data,
+		 size_t size, size_t chunk, struct outcome *out)
+{
+	struct sink s = { .hash = 14695981039346656037ULL };
+	struct ktap_parser *p = ktap_parser_new(cfg, &fz_ops, &s);
+	size_t off, i;
+
+	if (!p)
+		return -1;
+	for (off = 0; off < size; off += chunk) {
+		size_t n = size - off < chunk ? size - off : chunk;
+
+		ktap_parser_feed_bytes(p, data + off, n);
+		if (ktap_parser_stopped(p))
+			ktap_parser_finish(p);
+	}
+	ktap_parser_finish(p);
+	ktap_parser_counts(p, &out->counts);
+	out->status = ktap_parser_status(p);
+	out->hash = s.hash;
+	ktap_parser_free(p);
+	for (i = 0; i < SEEN_SLOTS; i++)
+		free(s.seen[i]);
+	if (out->status < 0 || out->status > 2)
+		__builtin_trap();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ktap_config cfg = { 0 };
+	struct outcome whole, pieces;
+	size_t chunk;
+	uint8_t opt;
+
+	if (!size)
+		return 0;
+	opt = data[0];
+	data++;
+	size--;
+	cfg.strict = opt & 1;
+	cfg.max_line = opt & 2 ? 64 : 0;
+	cfg.prefix = opt & 4 ? "pre fix" : NULL;
+	chunk = (opt >> 3) + 1;
+
+	if (parse(&cfg, data, size, size + 1, &whole) ||
+	    parse(&cfg, data, size, chunk, &pieces))
+		return 0;
+	if (whole.hash != pieces.hash || whole.status != pieces.status ||
+	    memcmp(&whole.counts, &pieces.counts, sizeof(whole.counts)))
+		__builtin_trap();	/* chunking changed the outcome */
+	return 0;
+}
