@@ -1,0 +1,59 @@
+# Hardware-free test rig of the MHI LOOPBACK series (see README.md).
+#
+#   make setup        install what the rig needs, fetch Debian's linux-source
+#   make run          build everything that changed, boot QEMU, run the mhi kselftests
+#   make check        every test of the project (bats, sub-checks, both profiles)
+#   make shell        boot the test kernel with a root shell on the terminal
+#   make patches      series as git format-patch output in .cache/patches (OUT=)
+#   make checkpatch   scripts/checkpatch.pl --strict on those patches
+#   make kernel | selftest | initramfs | tree | config   single steps
+#
+# Variables: PROFILE=default|debug  KSRC=/path/to/linux  SERIES=7.2  JOBS=2
+#            TIMEOUT=<s>  RUN_ARGS="<run_kselftest.sh args>"
+#            RUN_ENV="NAME=VALUE;..."  APPEND="<kernel args>"  OUT=<dir>
+#            REFRESH=1 (make setup: look for a newer linux-source)
+
+SHELL := /bin/bash
+.NOTPARALLEL:
+.DEFAULT_GOAL := help
+
+PROFILE ?= default
+SERIES ?= 7.2
+JOBS ?= 2
+KSRC ?=
+export PROFILE SERIES JOBS KSRC TIMEOUT RUN_ARGS RUN_ENV APPEND OUT REFRESH
+
+SETUP_STAMP := .cache/stamps/setup
+STEPS := tree config kernel selftest initramfs run shell patches checkpatch
+
+# Bad PROFILE or KSRC: one clear line before anything runs.
+ifneq ($(filter-out help clean distclean,$(or $(MAKECMDGOALS),help)),)
+RIG_ARGS_ERROR := $(shell PROFILE='$(PROFILE)' KSRC='$(KSRC)' SERIES='$(SERIES)' bash ci/rig.sh validate 2>&1)
+ifneq ($(RIG_ARGS_ERROR),)
+$(error $(RIG_ARGS_ERROR))
+endif
+endif
+
+.PHONY: help setup check clean distclean $(STEPS)
+
+help:
+	@sed -n '3,15s/^# \{0,1\}//p' Makefile
+
+setup:
+	@bash ci/setup.sh
+
+# make run and make check set the machine up themselves on first use.
+$(SETUP_STAMP): ci/setup.sh
+	@bash ci/setup.sh
+
+$(STEPS): $(SETUP_STAMP)
+	@bash ci/rig.sh $@
+
+check: $(SETUP_STAMP)
+	@bash ci/check.sh
+
+clean:
+	rm -rf .cache/build .cache/rig .cache/logs .cache/patches
+
+distclean:
+	rm -rf .cache

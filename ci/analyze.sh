@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Verdict of one boot from its logs, without booting anything:
+#
+#   ci/analyze.sh --ktap KTAP.log --console CONSOLE.log [--profile P]
+#                 [--seconds N] [--timed-out N]
+#
+# Prints one line per reason to fail, then the summary line
+#   mhi: P passed, F failed, S skipped (profile P, N s)
+# and exits 0 only when the run is clean: the guest reported "rig: exit=0",
+# the KTAP stream is complete with at least one pass and no failure, and the
+# console has no kernel error report (panic, Oops, BUG, WARNING, KASAN, UBSAN,
+# lockdep, DMA-API, kmemleak, hung task, lockups, RCU stalls).
+
+# Kernel error reports on the console (extended regexps).
+RIG_CONSOLE_BAD='Kernel panic|(^|[^A-Za-z])Oops[: ]|BUG: |kernel BUG at|WARNING:|general protection fault|Unable to handle kernel|KASAN:|UBSAN:|INFO: (possible|inconsistent|trying to register non-static key)|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|DMA-API: |suspected memory leak|unreferenced object 0x|blocked for more than [0-9]+ seconds|soft lockup|hard LOCKUP|workqueue lockup|detected stalls? on CPU|self-detected stall|rcu_.* detected stall|list_(add|del) corruption|stack-protector|Kernel stack is corrupted'
+# Lines that match the above but are not reports.
+RIG_CONSOLE_OK='Kernel command line:|DMA-API: preallocated [0-9]+ debug entries|DMA-API: debugging enabled by kernel config|rig: kmemleak: no leak'
+
+# rig_console_scan CONSOLE.log: prints the report lines (at most 50, with line
+# numbers) and fails if there is any.
+rig_console_scan() {
+	local hits
+	hits=$(tr -d '\r' <"$1" | grep -nE "$RIG_CONSOLE_BAD" | grep -vE "$RIG_CONSOLE_OK" || true)
+	[ -n "$hits" ] || return 0
+	printf '%s\n' "$hits" | head -n 50
+	return 1
+}
+
+# rig_ktap_summary KTAP.log: prints "pass fail skip plan results exit"
+# - pass/fail/skip count the leaves of the KTAP tree at any nesting depth
+#   (kselftest nests each program's own KTAP with "# "); a failed parent
+#   whose children all passed counts as one more failure;
+# - plan/results are the top-level plan and number of top-level results
+#   (-1 when there is no plan);
+# - exit is the number after "rig: exit=" (-1 if the line never came).
+rig_ktap_summary() {
+	awk '
+	{ sub(/\r$/, "") }
+	/^rig: exit=[0-9]+/ { rc = substr($0, 11) + 0; next }
+	{
+		line = $0; depth = 0
+		while (1) {
+			if (line ~ /^# /) { line = substr(line, 3); depth++ }
+			else if (line ~ /^    /) { line = substr(line, 5); depth++ }
+			else break
+		}
+		if (depth == 0 && line ~ /^1\.\.[0-9]+/) { plan = substr(line, 4) + 0; next }
+		if (line !~ /^(not )?ok [0-9]+([ \t]|$)/) next
+		ok = (line !~ /^not /)
+		dir = ""
+		if (match(line, /#[ \t]*[A-Za-z]+/)) {
+			dir = toupper(substr(line, RSTART, RLENGTH)); sub(/^#[ \t]*/, "", dir)
+		}
+		if (depth == 0) top++
+		if (children[depth]) {
+			# a parent: its children were counted already
+			if (!ok && !childfail[depth] && dir != "SKIP") { fail++; mark(depth) }
+		} else if (dir == "SKIP") {
+			skip++
+		} else if (ok || dir == "TODO" || dir == "XFAIL") {
+			pass++
+		} else {
+			fail++; mark(depth)
+		}
+		children[depth] = 0; childfail[depth] = 0
+		for (d = 0; d < depth; d++) children[d] = 1
+	}
+	function mark(depth,   d) { for (d = 0; d < depth; d++) childfail[d] = 1 }
+	BEGIN { rc = -1; plan = -1; pass = fail = skip = top = 0 }
+	END { printf "%d %d %d %d %d %d\n", pass, fail, skip, plan, top, rc }
+	' "$1"
+}
+
+# rig_verdict KTAP CONSOLE PROFILE SECONDS TIMED_OUT(0 or the limit)
+rig_verdict() {
+	local ktap=$1 console=$2 profile=$3 secs=$4 timed_out=$5 bad=0 hits
+	local pass fail skip plan top rc
+	read -r pass fail skip plan top rc < <(rig_ktap_summary "$ktap")
+	if [ "$timed_out" != 0 ]; then
+		echo "[rig] FAIL: the time limit of $timed_out s passed (raise it with TIMEOUT=)"
+		bad=1
+	fi
+	if [ "$rc" = -1 ]; then
+		echo "[rig] FAIL: the guest never reported 'rig: exit=' (crash, hang or time limit)"
+		bad=1
+	elif [ "$rc" != 0 ]; then
+		echo "[rig] FAIL: run_kselftest.sh exited with $rc"
+		bad=1
+	fi
+	if [ "$fail" -gt 0 ]; then
+		echo "[rig] FAIL: $fail test(s) failed:"
+		tr -d '\r' <"$ktap" | grep -E '^(# )*not ok [0-9]+' | grep -vE '#[[:space:]]*(SKIP|TODO|XFAIL)' | head -n 30 | sed 's/^/[rig]   /'
+		bad=1
+	fi
+	if [ "$plan" -ge 0 ] && [ "$top" -lt "$plan" ]; then
+		echo "[rig] FAIL: the KTAP stream stopped early: plan 1..$plan, $top results"
+		bad=1
+	elif [ "$plan" -lt 0 ] && [ "$rc" != -1 ]; then
+		echo "[rig] FAIL: no KTAP plan line in the stream"
+		bad=1
+	fi
+	if [ $((pass + fail + skip)) -eq 0 ]; then
+		echo "[rig] FAIL: no test result in the KTAP stream"
+		bad=1
+	elif [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then
+		echo "[rig] FAIL: every test skipped: the rig must provide what the tests need"
+		bad=1
+	fi
+	if ! hits=$(rig_console_scan "$console"); then
+		echo "[rig] FAIL: kernel error reports on the console:"
+		printf '%s\n' "$hits" | sed 's/^/[rig]   /'
+		bad=1
+	fi
+	# shellcheck disable=SC2034 # read by ci/boot.sh
+	RIG_RESULT="$pass $fail $skip"
+	echo "mhi: $pass passed, $fail failed, $skip skipped (profile $profile, $secs s)"
+	return $bad
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -euo pipefail
+	ktap='' console='' profile=default secs=0 timed_out=0
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--ktap) ktap=$2 ;;
+		--console) console=$2 ;;
+		--profile) profile=$2 ;;
+		--seconds) secs=$2 ;;
+		--timed-out) timed_out=$2 ;;
+		*)
+			echo "usage: $0 --ktap FILE --console FILE [--profile P] [--seconds N] [--timed-out N]" >&2
+			exit 2
+			;;
+		esac
+		shift 2
+	done
+	if [ ! -r "$ktap" ] || [ ! -r "$console" ]; then
+		echo "[rig] error: --ktap and --console must name readable files" >&2
+		exit 2
+	fi
+	rig_verdict "$ktap" "$console" "$profile" "$secs" "$timed_out"
+fi

@@ -1,0 +1,110 @@
+# shellcheck shell=bash disable=SC2153 # PROFILE, BUILD, STATE come from ci/lib.sh
+# Boots the kernel and initramfs of a profile in QEMU (TCG).
+# Test mode: the console (ttyS0) goes to console.log, the KTAP stream (ttyS1)
+# to the terminal and ktap.log; a wall-time limit ends a hung guest.
+
+# Kernel command line. Watchdogs are sized for TCG, which is 10-50 times
+# slower than hardware (the guest raises hung_task_timeout_secs itself).
+rig_cmdline() {
+	local mode=$1 kv
+	# tsc=reliable: under TCG the clocksource watchdog often gives up on the
+	# TSC and the kernel falls back to jiffies, which quantises every time
+	# measurement of the suite to 4 ms.
+	local c="console=ttyS0 panic=-1 tsc=reliable watchdog_thresh=30 workqueue.watchdog_thresh=120"
+	c+=" rcupdate.rcu_cpu_stall_timeout=120 rig.mode=$mode"
+	# Stride of the full tre_size sweep: every size on the default profile,
+	# a sample under the debug profile's sanitizers (RUN_ENV overrides it).
+	case ";${RUN_ENV:-};" in
+	*";MHI_LT_SWEEP_STEP="*) ;;
+	*) c+=" \"rig.env=MHI_LT_SWEEP_STEP=$(rig_profile_sweep_step "$PROFILE")\"" ;;
+	esac
+	case ${RUN_ARGS:-} in *'"'*) rig_die "RUN_ARGS must not contain double quotes" ;; esac
+	[ -z "${RUN_ARGS:-}" ] || c+=" rig.args=\"$RUN_ARGS\""
+	if [ -n "${RUN_ENV:-}" ]; then
+		local IFS=';'
+		for kv in $RUN_ENV; do
+			case $kv in
+			*'"'*) rig_die "RUN_ENV must not contain double quotes" ;;
+			[A-Za-z_]*=*) c+=" \"rig.env=$kv\"" ;;
+			'') ;;
+			*) rig_die "RUN_ENV entries are NAME=VALUE separated by ';' (got '$kv')" ;;
+			esac
+		done
+	fi
+	[ -z "${APPEND:-}" ] || c+=" $APPEND"
+	printf '%s\n' "$c"
+}
+
+# -smp 2 as two sockets: without ACPI the kernel finds CPUs in SeaBIOS's MP
+# table, which lists one CPU per socket (plain -smp 2 boots with one CPU).
+rig_qemu_base() {
+	QEMU=(qemu-system-x86_64 -machine q35 -cpu max -smp '2,sockets=2,cores=1,threads=1' -m 2G -accel 'tcg,thread=multi'
+		-nographic -no-reboot -nodefaults
+		-kernel "$BUILD/arch/x86/boot/bzImage" -initrd "$STATE/initramfs.cpio.gz")
+}
+
+rig_shell() {
+	rig_qemu_base
+	rig_log "booting a root shell ($PROFILE); Ctrl-A X quits QEMU"
+	exec 9>&- # let other rig commands run meanwhile
+	exec "${QEMU[@]}" -serial mon:stdio -serial null -append "$(rig_cmdline shell)"
+}
+
+# Reads the KTAP stream from stdin: terminal + $1, and the time of the first
+# line (seconds since $2) into $3.
+rig_ktap_tee() {
+	local out=$1 start=$2 first=$3 line seen=0
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%$'\r'}
+		if [ $seen = 0 ]; then
+			seen=1
+			awk -v a="$start" -v b="$(rig_now)" 'BEGIN { printf "%.1f\n", b - a }' >"$first"
+		fi
+		printf '%s\n' "$line" >>"$out"
+		printf '%s\n' "$line"
+	done
+}
+
+rig_boot() {
+	local limit=${TIMEOUT:-$(rig_profile_timeout "$PROFILE")} start end rc secs first timed_out=0
+	local console=$LOGDIR/console.log ktap=$LOGDIR/ktap.log
+	case $limit in '' | *[!0-9]*) rig_die "TIMEOUT must be a number of seconds (got '$limit')" ;; esac
+	rig_qemu_base
+	: >"$console"
+	: >"$ktap"
+	rm -f "$LOGDIR/first-ktap"
+	rig_log "booting ($PROFILE, limit $limit s); console: $(rig_rel "$console")"
+	printf '%s\n' "${QEMU[*]} -serial file:$console -serial stdio -append '$(rig_cmdline test)'" >"$LOGDIR/qemu.cmd"
+	# QEMU reads the kernel and initramfs at start: other rig commands
+	# (another profile, make patches) need not wait for the tests.
+	exec 9>&-
+	start=$(rig_now)
+	set +e
+	# --foreground: Ctrl-C on the terminal reaches QEMU too.
+	timeout --foreground -k 10 "$limit" "${QEMU[@]}" -serial "file:$console" -serial stdio \
+		-append "$(rig_cmdline test)" </dev/null 2>"$LOGDIR/qemu.log" |
+		rig_ktap_tee "$ktap" "$start" "$LOGDIR/first-ktap"
+	rc=${PIPESTATUS[0]}
+	set -e
+	end=$(rig_now)
+	secs=$(rig_secs "$start" "$end")
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		timed_out=$limit
+	elif [ "$rc" != 0 ]; then
+		cat "$LOGDIR/qemu.log" >&2
+		rig_warn "QEMU exited with $rc (log: $(rig_rel "$LOGDIR/qemu.log"))"
+	fi
+	first=$(cat "$LOGDIR/first-ktap" 2>/dev/null || echo "-")
+	rc=0
+	# shellcheck source=ci/analyze.sh
+	. "$RIG_ROOT/ci/analyze.sh"
+	rig_verdict "$ktap" "$console" "$PROFILE" "$(rig_secs "${RIG_START:-$start}" "$end")" "$timed_out" \
+		>"$LOGDIR/verdict" || rc=$?
+	grep -v '^mhi: ' "$LOGDIR/verdict" || true
+	echo "$RIG_RESULT $rc" >"$LOGDIR/result"
+	rig_log "console log: $(rig_rel "$console")"
+	rig_log "KTAP log:    $(rig_rel "$ktap")"
+	rig_log "boot to first KTAP line: $first s; QEMU ran $secs s"
+	grep '^mhi: ' "$LOGDIR/verdict"
+	return "$rc"
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# make check: every test of the project; fails if any fails. In order:
+#   bats tests/                        (every tests/*.bats)
+#   make -C tools/testing/ktap check   (if that directory exists)
+#   lava-jobs/check.sh                 (if it exists)
+#   the mhi kselftests in QEMU, profile default, then profile debug
+# Every part runs even when an earlier one failed; the last line counts the
+# tests of all parts (a sub-check without its own count counts as one test).
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$RIG_ROOT"
+
+LOG=$RIG_CACHE/logs/check
+mkdir -p "$LOG"
+P=0 F=0 S=0
+SUMMARY=()
+
+record() { # name pass fail skip
+	P=$((P + $2)) F=$((F + $3)) S=$((S + $4))
+	local verdict=ok
+	[ "$3" -eq 0 ] || verdict=FAILED
+	SUMMARY+=("$(printf '%-28s %-6s %s passed, %s failed, %s skipped' "$1" "$verdict" "$2" "$3" "$4")")
+}
+
+# A sub-check that reports only an exit code.
+run_one() { # name log cmd...
+	local name=$1 log=$2 rc=0
+	shift 2
+	rig_log "check: $name ... log: $(rig_rel "$log")"
+	"$@" 2>&1 </dev/null | tee "$log" || rc=$?
+	if [ "$rc" -eq 0 ]; then record "$name" 1 0 0; else record "$name" 0 1 0; fi
+}
+
+shopt -s nullglob
+bats_files=(tests/*.bats)
+shopt -u nullglob
+if [ ${#bats_files[@]} -gt 0 ]; then
+	rig_log "check: bats tests/ (${#bats_files[@]} files) ... log: $(rig_rel "$LOG/bats.log")"
+	rc=0
+	bats --tap tests/ 2>&1 </dev/null | tee "$LOG/bats.log" || rc=$?
+	pass=$(grep -cE '^ok [0-9]+' "$LOG/bats.log" || true)
+	skip=$(grep -ciE '^ok [0-9]+ .*# skip' "$LOG/bats.log" || true)
+	fail=$(grep -cE '^not ok [0-9]+' "$LOG/bats.log" || true)
+	pass=$((pass - skip))
+	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+	record "bats tests/" "$pass" "$fail" "$skip"
+else
+	rig_log "check: no tests/*.bats"
+fi
+
+if [ -d tools/testing/ktap ]; then
+	run_one "ktap check" "$LOG/ktap.log" make -C tools/testing/ktap check
+fi
+if [ -f lava-jobs/check.sh ]; then
+	run_one "lava-jobs/check.sh" "$LOG/lava.log" bash lava-jobs/check.sh
+fi
+
+for profile in default debug; do
+	rig_log "check: make run PROFILE=$profile"
+	PROFILE=$profile bash ci/rig.sh run || true
+	result=$RIG_CACHE/logs/$profile/latest/result
+	if [ -f "$result" ]; then
+		read -r pass fail skip status <"$result"
+		if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+		record "mhi kselftests ($profile)" "$pass" "$fail" "$skip"
+	else
+		record "mhi kselftests ($profile)" 0 1 0
+	fi
+done
+
+rig_log "check summary:"
+printf '[rig]   %s\n' "${SUMMARY[@]}"
+echo "check: $P passed, $F failed, $S skipped"
+[ "$F" -eq 0 ]

@@ -1,0 +1,172 @@
+# shellcheck shell=bash disable=SC2153 # TREE, BUILD, STATE, PROFILE come from ci/lib.sh
+# What the guest runs: the mhi kselftests (built by the kernel's own kselftest
+# build), the ktap CLI, and a busybox initramfs that carries them with the
+# modules, GNU timeout, kmod/libkmod and every shared library they need.
+
+rig_selftest_build() {
+	make -C "$TREE" O="$BUILD" -j"$JOBS" headers
+	rm -rf "$STATE/kselftest"
+	make -C "$TREE/tools/testing/selftests" -j"$JOBS" TARGETS=mhi O="$BUILD" FORCE_TARGETS=1 \
+		install INSTALL_PATH="$STATE/kselftest"
+}
+
+rig_selftest() {
+	[ -d "$TREE/tools/testing/selftests/mhi" ] ||
+		rig_die "the kernel tree has no tools/testing/selftests/mhi: patches/series must list the mhi selftest (repo path tools/testing/selftests/mhi)"
+	rig_step "building the mhi kselftests" "$LOGDIR/selftest.log" rig_selftest_build
+	grep -q '^mhi:' "$STATE/kselftest/kselftest-list.txt" 2>/dev/null ||
+		rig_die "the mhi kselftest build installed no test (no 'mhi:' line in $(rig_rel "$STATE/kselftest/kselftest-list.txt")): check TEST_GEN_PROGS/TEST_PROGS in tools/testing/selftests/mhi/Makefile; log: $(rig_rel "$LOGDIR/selftest.log")"
+}
+
+# Builds the ktap CLI (tools/testing/ktap, static) when the kernel tree or
+# the repo has it, with its objects in .cache/rig/<profile>/ktap; sets KTAP_BIN.
+rig_ktap() {
+	local src
+	KTAP_BIN=
+	for src in "$TREE/tools/testing/ktap" "$RIG_ROOT/tools/testing/ktap" ""; do
+		[ -z "$src" ] || [ -f "$src/Makefile" ] && break
+	done
+	[ -n "$src" ] || return 0
+	mkdir -p "$STATE/ktap"
+	rig_step "building ktap (static)" "$LOGDIR/ktap-build.log" \
+		make -C "$src" -j"$JOBS" STATIC=1 OUTPUT="$STATE/ktap/"
+	KTAP_BIN=$STATE/ktap/ktap
+	[ -x "$KTAP_BIN" ] ||
+		rig_die "make -C $(rig_rel "$src") STATIC=1 produced no ktap binary; log: $(rig_rel "$LOGDIR/ktap-build.log")"
+}
+
+rig_is_elf() {
+	[ "$(od -An -tx1 -N4 "$1" 2>/dev/null | tr -d ' \n')" = 7f454c46 ]
+}
+
+# Copies every shared library that ldd names for the ELF files of $1 into $1.
+rig_copy_libs() {
+	local root=$1 f line lib
+	local -A libs=()
+	while IFS= read -r -d '' f; do
+		rig_is_elf "$f" || continue
+		while IFS= read -r line; do
+			case $line in
+			*"not found"*) rig_die "${f#"$root"} needs ${line%% *}, which is not installed here: install the Debian package that has it" ;;
+			*"=> /"*) lib=${line#*=> }; lib=${lib%% (*}; libs[$lib]=1 ;;
+			/*) lib=${line%% (*}; libs[$lib]=1 ;;
+			esac
+		done < <(ldd "$f" 2>/dev/null | sed 's/^[[:space:]]*//' || true)
+	done < <(find "$root" -path "$root/lib/modules" -prune -o -type f \( -perm -u+x -o -name '*.so*' \) -print0)
+	for lib in "${!libs[@]}"; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+rig_rootfs_stage() {
+	local root=$1 rel bb
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/libexec/coreutils,etc,proc,sys,dev,tmp,run,root,mnt,var/log,opt,lib/modules}
+	install -m 755 "$RIG_ROOT/ci/guest/init" "$root/init"
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+	printf 'root:x:0:\n' >"$root/etc/group"
+	echo rig >"$root/etc/hostname"
+	# GNU tools the kselftest runner relies on (busybox timeout lacks
+	# --foreground), kmod for modprobe -n and libkmod.so.2.
+	install -m 755 /usr/bin/timeout /usr/bin/stdbuf "$root/usr/bin/"
+	install -m 644 /usr/libexec/coreutils/libstdbuf.so "$root/usr/libexec/coreutils/"
+	install -m 755 "$(readlink -f /bin/kmod)" "$root/bin/kmod"
+	for rel in modprobe insmod rmmod lsmod modinfo depmod; do
+		ln -s /bin/kmod "$root/sbin/$rel"
+	done
+	# dash as /bin/sh (busybox's ash would run its own applets instead of
+	# the GNU and kmod tools above, even for scripts), bash for #!/bin/bash.
+	install -m 755 "$(readlink -f "$(command -v dash)")" "$root/bin/dash"
+	install -m 755 "$(readlink -f "$(command -v bash)")" "$root/bin/bash"
+	ln -s dash "$root/bin/sh"
+	mkdir -p "$root/lib/x86_64-linux-gnu"
+	cp -L /lib/x86_64-linux-gnu/libkmod.so.2 "$root/lib/x86_64-linux-gnu/"
+	# perl and the modules of the runner's prefix.pl: without perl the runner
+	# prefixes nested output with sed, which holds back up to 4 KiB of
+	# results (lost if the guest hangs) instead of streaming them.
+	install -m 755 /usr/bin/perl "$root/usr/bin/perl"
+	while IFS= read -r rel; do
+		mkdir -p "$root/$(dirname "$rel")"
+		cp -L "$rel" "$root/$rel"
+	done < <(perl -MIO::Handle -e 'print "$_\n" for values %INC' &&
+		find "$(dirname "$(perl -MIO -e 'print $INC{"IO.pm"}')")/auto/IO" -name 'IO.so')
+	if [ -n "${KTAP_BIN:-}" ]; then
+		install -m 755 "$KTAP_BIN" "$root/usr/bin/ktap"
+	fi
+	cp -a "$STATE/kselftest" "$root/opt/kselftests"
+	make -C "$TREE" O="$BUILD" INSTALL_MOD_PATH="$root" INSTALL_MOD_STRIP=1 modules_install
+	rm -f "$root"/lib/modules/*/build "$root"/lib/modules/*/source
+	rig_copy_libs "$root"
+	# busybox for everything else (applets never replace the tools above).
+	bb=$(command -v busybox)
+	install -m 755 "$bb" "$root/bin/busybox"
+	if ldd "$bb" >/dev/null 2>&1; then
+		rig_die "$bb is not a static binary: install busybox-static"
+	fi
+	while IFS= read -r rel; do
+		[ -e "$root/$rel" ] || [ -L "$root/$rel" ] || ln -s /bin/busybox "$root/$rel"
+	done < <("$root/bin/busybox" --list-full)
+	rig_check_interpreters "$root"
+}
+
+# Warns about test scripts whose interpreter the initramfs does not carry
+# (not about the runner's own helpers: it uses prefix.pl only if perl exists).
+rig_check_interpreters() {
+	local root=$1 f first interp
+	while IFS= read -r -d '' f; do
+		IFS= read -r first <"$f" || true
+		case $first in '#!'*) ;; *) continue ;; esac
+		read -r -a interp <<<"${first#\#!}"
+		[ ${#interp[@]} -gt 0 ] || continue
+		if [ "${interp[0]}" = /usr/bin/env ] && [ ${#interp[@]} -gt 1 ]; then
+			[ -e "$root/usr/bin/${interp[1]}" ] || [ -e "$root/bin/${interp[1]}" ] ||
+				echo "rig: warning: ${f#"$root"/} needs ${interp[1]}, which the initramfs does not carry"
+		elif [ ! -e "$root${interp[0]}" ] && [ ! -L "$root${interp[0]}" ]; then
+			echo "rig: warning: ${f#"$root"/} needs ${interp[0]}, which the initramfs does not carry"
+		fi
+	done < <(find "$root/opt" -path "$root/opt/kselftests/kselftest" -prune -o -type f -perm -u+x -print0)
+}
+
+# gen_init_cpio list of a staged root; the console node is needed before init
+# mounts devtmpfs.
+rig_cpio_list() {
+	local root=$1 type rel mode target
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	while IFS=$'\t' read -r type rel mode target; do
+		case $rel in *[[:space:]]*) rig_die "file names with spaces are not supported in the initramfs: $rel" ;; esac
+		case $type in
+		d) echo "dir /$rel $mode 0 0" ;;
+		f) echo "file /$rel $root/$rel $mode 0 0" ;;
+		l) echo "slink /$rel $target 0777 0 0" ;;
+		esac
+	done < <(find "$root" -mindepth 1 -printf '%y\t%P\t%m\t%l\n' | LC_ALL=C sort -t$'\t' -k2,2)
+}
+
+rig_initramfs_build() {
+	local root=$STATE/rootfs out=$STATE/initramfs.cpio.gz sum
+	rig_rootfs_stage "$root"
+	rig_cpio_list "$root" >"$STATE/initramfs.list"
+	sum=$({
+		cat "$STATE/initramfs.list"
+		find "$root" -type f -print0 | sort -z | xargs -0 sha256sum
+	} | sha256sum | cut -d' ' -f1)
+	if [ -f "$out" ] && [ "$(cat "$STATE/initramfs.sha256" 2>/dev/null)" = "$sum" ]; then
+		echo "rig: initramfs unchanged"
+		return 0
+	fi
+	"$BUILD/usr/gen_init_cpio" "$STATE/initramfs.list" | gzip -n -6 >"$out.tmp"
+	mv "$out.tmp" "$out"
+	echo "$sum" >"$STATE/initramfs.sha256"
+	echo "rig: initramfs written"
+}
+
+rig_initramfs() {
+	rig_step "assembling the initramfs" "$LOGDIR/initramfs.log" rig_initramfs_build
+	sed -n 's/^rig: warning: /[rig] warning: /p' "$LOGDIR/initramfs.log" >&2
+	if grep -q '^rig: initramfs unchanged' "$LOGDIR/initramfs.log"; then
+		rig_log "initramfs up to date"
+	else
+		rig_log "initramfs: $(rig_rel "$STATE/initramfs.cpio.gz") ($(du -h "$STATE/initramfs.cpio.gz" | cut -f1))"
+	fi
+}

@@ -1,0 +1,280 @@
+# shellcheck shell=bash
+# Common helpers of the rig scripts. Sourced, never run.
+#
+# Every script of the rig prints its progress as "[rig] ..." lines and stops
+# with exactly one "[rig] error: ..." line that says what failed, where the log
+# is and what to do.
+
+RIG_ROOT=${RIG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+RIG_CACHE=${RIG_CACHE:-$RIG_ROOT/.cache}
+RIG_PROFILES="default debug"
+SERIES=${SERIES:-7.2}
+JOBS=${JOBS:-2}
+PROFILE=${PROFILE:-default}
+KSRC=${KSRC:-}
+
+rig_log() { printf '[rig] %s\n' "$*"; }
+rig_warn() { printf '[rig] warning: %s\n' "$*" >&2; }
+rig_die() {
+	printf '[rig] error: %s\n' "$*" >&2
+	exit 1
+}
+
+# Path as the user typed it from the repo root: shorter and clickable.
+rig_rel() {
+	case $1 in
+	"$RIG_ROOT"/*) printf '%s\n' "${1#"$RIG_ROOT"/}" ;;
+	*) printf '%s\n' "$1" ;;
+	esac
+}
+
+rig_now() { printf '%s\n' "${EPOCHREALTIME/,/.}"; }
+# Whole seconds between two rig_now values.
+rig_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d\n", b - a + 0.5 }'; }
+
+# --- argument checking ------------------------------------------------------
+
+rig_check_profile() {
+	local p
+	for p in $RIG_PROFILES; do
+		[ "$p" = "$1" ] && return 0
+	done
+	echo "unknown PROFILE '$1' (valid profiles: ${RIG_PROFILES// /, })"
+	return 1
+}
+
+# Prints why $1 is not a usable kernel source tree; silent and 0 if it is.
+rig_check_ksrc() {
+	local d=$1
+	if [ ! -d "$d" ]; then
+		echo "KSRC=$d is not a directory: point KSRC at a Linux source tree or leave it unset to use Debian's linux-source-$SERIES"
+		return 1
+	fi
+	if [ ! -f "$d/Makefile" ] || ! grep -q '^VERSION = [0-9]' "$d/Makefile" ||
+		! grep -q '^PATCHLEVEL = [0-9]' "$d/Makefile" || [ ! -d "$d/drivers/bus/mhi" ]; then
+		echo "KSRC=$d is not a Linux source tree with drivers/bus/mhi/ (need its top Makefile with VERSION/PATCHLEVEL): fix KSRC or leave it unset"
+		return 1
+	fi
+	if [ -e "$d/.config" ] || [ -d "$d/include/config" ]; then
+		echo "KSRC=$d has been built in place (.config or include/config present): run 'make mrproper' in it first"
+		return 1
+	fi
+	return 0
+}
+
+# Validates PROFILE and KSRC; prints the single error line and fails.
+rig_validate() {
+	local msg
+	msg=$(rig_check_profile "$PROFILE") || {
+		echo "$msg"
+		return 1
+	}
+	if [ -n "$KSRC" ]; then
+		msg=$(rig_check_ksrc "$KSRC") || {
+			echo "$msg"
+			return 1
+		}
+	fi
+	return 0
+}
+
+# --- profile layout ---------------------------------------------------------
+
+# Kconfig fragments of a profile, in merge order. The symbols they request
+# must all end up in the final .config.
+rig_profile_fragments() {
+	case $1 in
+	default) echo "$RIG_ROOT/ci/config/base.config" ;;
+	debug) echo "$RIG_ROOT/ci/config/base.config $RIG_ROOT/ci/config/debug.config" ;;
+	*) return 1 ;;
+	esac
+}
+# Fragment merged into every profile whose symbols are checked only when the
+# tree's Kconfig defines them (drivers of the series that do not exist yet).
+# shellcheck disable=SC2034 # used by ci/kernel.sh
+RIG_OPTIONAL_FRAGMENT=$RIG_ROOT/ci/config/optional.config
+
+# Wall-time limit of one boot, in seconds.
+rig_profile_sweep_step() {
+	case $1 in
+	debug) echo 4099 ;;
+	*) echo 1 ;;
+	esac
+}
+
+rig_profile_timeout() {
+	case $1 in
+	debug) echo 2400 ;;
+	*) echo 900 ;;
+	esac
+}
+
+# shellcheck disable=SC2034 # used by the other ci/*.sh
+rig_paths() {
+	TREE=$RIG_CACHE/linux
+	BUILD=$RIG_CACHE/build/$PROFILE
+	STATE=$RIG_CACHE/rig/$PROFILE
+	SRCDIR=$RIG_CACHE/src
+}
+
+# --- logs -------------------------------------------------------------------
+
+# Creates .cache/logs/<profile>/<timestamp>/ and points "latest" at it.
+rig_logdir() {
+	local base=$RIG_CACHE/logs/$PROFILE ts n=0
+	ts=$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$base"
+	LOGDIR=$base/$ts
+	while ! mkdir "$LOGDIR" 2>/dev/null; do
+		n=$((n + 1))
+		LOGDIR=$base/$ts-$n
+	done
+	ln -sfn "$(basename "$LOGDIR")" "$base/latest"
+}
+
+# rig_step LABEL LOG CMD...: runs CMD with its output in LOG, prints a
+# heartbeat every minute, and on failure the tail of LOG plus one error line.
+rig_step() {
+	local label=$1 log=$2 pid rc t=0 start
+	shift 2
+	start=$(rig_now)
+	rig_log "$label ... log: $(rig_rel "$log")"
+	"$@" >"$log" 2>&1 </dev/null &
+	pid=$!
+	trap 'kill "$pid" 2>/dev/null; exit 130' INT TERM
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		t=$((t + 1))
+		if [ $((t % 60)) -eq 0 ]; then
+			rig_log "  ... $label: $((t / 60)) min, $(wc -l <"$log") log lines"
+		fi
+	done
+	rc=0
+	wait "$pid" || rc=$?
+	trap - INT TERM
+	RIG_STEP_SECS=$(rig_secs "$start" "$(rig_now)")
+	if [ "$rc" -ne 0 ]; then
+		echo "----- last lines of $(rig_rel "$log") -----" >&2
+		tail -n 40 "$log" >&2
+		echo "-----" >&2
+		rig_die "$label failed (exit $rc) after ${RIG_STEP_SECS} s; full log: $(rig_rel "$log")"
+	fi
+	return 0
+}
+
+# --- kernel configuration checks -------------------------------------------
+
+# Prints the CONFIG_ symbols a set of Kconfig files defines, one per line.
+rig_kconfig_symbols() {
+	find "$1" -name 'Kconfig*' -type f -not -path '*/.git/*' -print0 |
+		xargs -0 sed -n -E 's/^[[:space:]]*(menu)?config[[:space:]]+([A-Za-z0-9_]+).*/CONFIG_\2/p' |
+		sort -u
+}
+
+# rig_verify_config CONFIG FRAGMENT... [-- OPTIONAL-FRAGMENT SYMBOL-LIST]
+# Checks that every symbol the fragments request has the requested value in
+# CONFIG (the last fragment that mentions a symbol wins; "is not set" and =n
+# both mean off). Symbols of the optional fragment are checked only if they
+# appear in SYMBOL-LIST (the symbols the tree's Kconfig defines). Prints one
+# line per mismatch and fails if there is any.
+rig_verify_config() {
+	local config=$1 optional="" known=/dev/null
+	shift
+	local frags=()
+	while [ $# -gt 0 ]; do
+		if [ "$1" = "--" ]; then
+			optional=$2
+			known=$3
+			break
+		fi
+		frags+=("$1")
+		shift
+	done
+	awk -v known="$known" -v cfg="$config" -v optional="$optional" '
+	function req(line, file,   sym, val) {
+		if (line ~ /^CONFIG_[A-Za-z0-9_]+=/) {
+			sym = line; sub(/=.*/, "", sym)
+			val = line; sub(/^[^=]*=/, "", val)
+		} else if (line ~ /^# CONFIG_[A-Za-z0-9_]+ is not set/) {
+			sym = line; sub(/^# /, "", sym); sub(/ .*/, "", sym)
+			val = "n"
+		} else
+			return
+		want[sym] = val; from[sym] = file; isopt[sym] = (file == optional)
+		if (!(sym in seen)) { order[++n] = sym; seen[sym] = 1 }
+	}
+	{ sub(/\r$/, "") }
+	FILENAME == known { defined[$0] = 1; next }
+	FILENAME == cfg {
+		if ($0 ~ /^CONFIG_[A-Za-z0-9_]+=/) {
+			s = $0; sub(/=.*/, "", s)
+			v = $0; sub(/^[^=]*=/, "", v)
+			have[s] = v
+		}
+		next
+	}
+	{ req($0, FILENAME) }
+	END {
+		bad = 0
+		for (i = 1; i <= n; i++) {
+			s = order[i]
+			if (isopt[s] && !(s in defined))
+				continue
+			got = (s in have) ? have[s] : "n"
+			if (got != want[s]) {
+				f = from[s]; sub(/.*\//, "", f)
+				printf "%s: requested %s (in %s), got %s\n", s, want[s], f, got
+				bad = 1
+			}
+		}
+		exit bad
+	}' "$known" "${frags[@]}" ${optional:+"$optional"} "$config"
+}
+
+# --- patches/series ---------------------------------------------------------
+
+# Parses patches/series of repo $1 into SERIES_PATCHES (patch files) and
+# SERIES_PATHS (repo paths the series adds), checking that everything exists.
+rig_read_series() {
+	local repo=$1 file=$1/patches/series line n=0 patch path
+	SERIES_PATCHES=()
+	SERIES_PATHS=()
+	[ -f "$file" ] || return 0
+	while IFS= read -r line || [ -n "$line" ]; do
+		n=$((n + 1))
+		line=${line%%#*}
+		read -r -a words <<<"$line"
+		[ ${#words[@]} -gt 0 ] || continue
+		patch=${words[0]}
+		[ -f "$repo/patches/$patch" ] ||
+			rig_die "patches/series line $n: patches/$patch does not exist: fix the series"
+		SERIES_PATCHES+=("$patch")
+		for path in "${words[@]:1}"; do
+			case $path in
+			/* | ../* | */../* | ..) rig_die "patches/series line $n: '$path' must be a path inside the repo" ;;
+			esac
+			[ -e "$repo/$path" ] ||
+				rig_die "patches/series line $n: $path (listed for $patch) does not exist in the repo: fix the series"
+			SERIES_PATHS+=("${path%/}")
+		done
+	done <"$file"
+}
+
+# Files of the repo under the series paths, relative to the repo: tracked and
+# untracked files that git does not ignore (build products stay out), or all
+# files when the repo is not a git work tree.
+rig_series_files() {
+	local repo=$1
+	shift
+	[ $# -gt 0 ] || return 0
+	if git -C "$repo" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		(cd "$repo" && git ls-files -z --cached --others --exclude-standard -- "$@") |
+			while IFS= read -r -d '' f; do
+				if [ -f "$repo/$f" ]; then printf '%s\n' "$f"; fi
+			done | sort -u
+	else
+		(cd "$repo" && find "$@" -type f -print) | sort -u
+	fi
+}
+
+rig_has_diff() { grep -q '^diff --git ' "$1"; }

@@ -1,0 +1,462 @@
+#!/usr/bin/env bats
+# The rig's own checks, without building or booting anything: argument
+# checking, Kconfig fragment verification, patches/series application on a
+# tiny fake tree, make patches, and the verdict drawn from canned logs.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+setup() {
+	ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+	CI=$ROOT/ci
+	T=$BATS_TEST_TMPDIR
+}
+
+# Runs a bash snippet with the rig's library (and $2.. more ci files) sourced.
+rig_bash() {
+	local snippet=$1 src=". '$CI/lib.sh';"
+	shift
+	local f
+	for f in "$@"; do src+=" . '$CI/$f';"; done
+	run bash -c "set -euo pipefail; $src $snippet"
+}
+
+# --- argument checking -------------------------------------------------------
+
+@test "make: unknown PROFILE stops with one line listing the profiles" {
+	run make -s -C "$ROOT" run PROFILE=bogus
+	assert_failure
+	assert_output --partial "unknown PROFILE 'bogus' (valid profiles: default, debug)"
+	assert_equal "${#lines[@]}" 1
+}
+
+@test "rig.sh: unknown PROFILE stops with one error line" {
+	PROFILE=fast run bash "$CI/rig.sh" run
+	assert_failure
+	assert_output "[rig] error: unknown PROFILE 'fast' (valid profiles: default, debug)"
+}
+
+@test "make: KSRC that does not exist stops with one line" {
+	run make -s -C "$ROOT" run KSRC="$T/nope"
+	assert_failure
+	assert_output --partial "KSRC=$T/nope is not a directory"
+	assert_equal "${#lines[@]}" 1
+}
+
+@test "KSRC without a kernel Makefile or drivers/bus/mhi is rejected" {
+	mkdir -p "$T/src"
+	KSRC=$T/src run bash "$CI/rig.sh" validate
+	assert_failure
+	assert_output --partial "is not a Linux source tree with drivers/bus/mhi/"
+	printf 'VERSION = 7\nPATCHLEVEL = 2\n' >"$T/src/Makefile"
+	KSRC=$T/src run bash "$CI/rig.sh" validate
+	assert_failure
+	assert_output --partial "drivers/bus/mhi/"
+	mkdir -p "$T/src/drivers/bus/mhi"
+	KSRC=$T/src run bash "$CI/rig.sh" validate
+	assert_success
+	assert_output ""
+}
+
+@test "KSRC built in place is rejected (O= builds need a clean tree)" {
+	mkdir -p "$T/src/drivers/bus/mhi"
+	printf 'VERSION = 7\nPATCHLEVEL = 2\n' >"$T/src/Makefile"
+	touch "$T/src/.config"
+	KSRC=$T/src run bash "$CI/rig.sh" validate
+	assert_failure
+	assert_output --partial "make mrproper"
+}
+
+@test "rig.sh: unknown step is refused" {
+	run bash "$CI/rig.sh" frobnicate
+	assert_failure
+	assert_output --partial "unknown step 'frobnicate'"
+}
+
+@test "RUN_ARGS and RUN_ENV reach the kernel command line, quotes are refused" {
+	RUN_ARGS="-t mhi:mhi_loopback_test" RUN_ENV="KSELFTEST_X_ARGS=-v -n;FOO=1" \
+		rig_bash 'rig_cmdline test' boot.sh
+	assert_success
+	assert_output --partial 'rig.mode=test'
+	assert_output --partial 'rig.args="-t mhi:mhi_loopback_test"'
+	assert_output --partial '"rig.env=KSELFTEST_X_ARGS=-v -n" "rig.env=FOO=1"'
+	RUN_ARGS='-o "5"' rig_bash 'rig_cmdline test' boot.sh
+	assert_failure
+	assert_output --partial "RUN_ARGS must not contain double quotes"
+	RUN_ENV='=x' rig_bash 'rig_cmdline test' boot.sh
+	assert_failure
+	assert_output --partial "NAME=VALUE"
+}
+
+# --- Kconfig fragment verification ----------------------------------------
+
+@test "fragment verification: a dropped symbol is reported and fails" {
+	printf 'CONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_S="x y"\n' >"$T/frag"
+	printf 'CONFIG_A=y\nCONFIG_S="x y"\n# CONFIG_B is not set\n' >"$T/config"
+	rig_bash "rig_verify_config '$T/config' '$T/frag'"
+	assert_failure
+	assert_output "CONFIG_B: requested m (in frag), got n"
+}
+
+@test "fragment verification: all requested values present passes" {
+	printf 'CONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_D=n\n' >"$T/frag"
+	printf 'CONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\n' >"$T/config"
+	rig_bash "rig_verify_config '$T/config' '$T/frag'"
+	assert_success
+	assert_output ""
+}
+
+@test "fragment verification: a later fragment overrides an earlier one" {
+	printf 'CONFIG_SLUB_TINY=y\nCONFIG_X=y\n' >"$T/base"
+	printf '# CONFIG_SLUB_TINY is not set\n' >"$T/debug"
+	printf 'CONFIG_X=y\n' >"$T/config"
+	rig_bash "rig_verify_config '$T/config' '$T/base' '$T/debug'"
+	assert_success
+	printf 'CONFIG_X=y\nCONFIG_SLUB_TINY=y\n' >"$T/config"
+	rig_bash "rig_verify_config '$T/config' '$T/base' '$T/debug'"
+	assert_failure
+	assert_output "CONFIG_SLUB_TINY: requested n (in debug), got y"
+}
+
+@test "fragment verification: optional symbols count only once Kconfig defines them" {
+	printf 'CONFIG_A=y\n' >"$T/base"
+	printf 'CONFIG_NEW_DRIVER=m\nCONFIG_OLD_DRIVER=m\n' >"$T/optional"
+	printf 'CONFIG_A=y\n' >"$T/config"
+	mkdir -p "$T/tree/drivers"
+	printf 'config A\n\tbool "a"\nmenuconfig OLD_DRIVER\n\ttristate "old"\n' >"$T/tree/drivers/Kconfig"
+	rig_bash "rig_kconfig_symbols '$T/tree' >'$T/known'; cat '$T/known'"
+	assert_output "$(printf 'CONFIG_A\nCONFIG_OLD_DRIVER')"
+	rig_bash "rig_verify_config '$T/config' '$T/base' -- '$T/optional' '$T/known'"
+	assert_failure
+	assert_output "CONFIG_OLD_DRIVER: requested m (in optional), got n"
+	printf 'CONFIG_A=y\nCONFIG_OLD_DRIVER=m\n' >"$T/config"
+	rig_bash "rig_verify_config '$T/config' '$T/base' -- '$T/optional' '$T/known'"
+	assert_success
+}
+
+@test "the profiles' fragments exist and request each symbol once" {
+	for p in default debug; do
+		rig_bash "rig_profile_fragments $p"
+		assert_success
+		for f in $output; do
+			[ -f "$f" ]
+		done
+	done
+	[ -f "$CI/config/optional.config" ]
+	run bash -c "cat '$CI'/config/*.config | sed -nE 's/^(# )?(CONFIG_[A-Za-z0-9_]+)[= ].*/\\2/p' | sort | uniq -d"
+	assert_output ""
+}
+
+# --- patches/series on a tiny fake tree ------------------------------------
+
+# Fake kernel source, repo (with patches/series) and work tree.
+make_fake() {
+	mkdir -p "$T/ksrc/drivers/bus/mhi" "$T/repo/patches" "$T/repo/drivers/bus/mhi/new"
+	printf 'VERSION = 7\nPATCHLEVEL = 2\n' >"$T/ksrc/Makefile"
+	printf 'line1\nline2\nline3\n' >"$T/ksrc/drivers/bus/mhi/core.c"
+	printf 'obj-y += core.o\n' >"$T/ksrc/drivers/bus/mhi/Makefile"
+	cat >"$T/repo/patches/0001-fix.patch" <<'EOF'
+From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+From: Ann Tester <ann@example.org>
+Date: Sat, 21 Nov 2026 10:00:00 +0000
+Subject: [PATCH] bus: mhi: fix the second line of the core
+
+The second line was wrong.
+
+Signed-off-by: Ann Tester <ann@example.org>
+---
+ drivers/bus/mhi/core.c | 2 +-
+ 1 file changed, 1 insertion(+), 1 deletion(-)
+
+diff --git a/drivers/bus/mhi/core.c b/drivers/bus/mhi/core.c
+--- a/drivers/bus/mhi/core.c
++++ b/drivers/bus/mhi/core.c
+@@ -1,3 +1,3 @@
+ line1
+-line2
++line2 fixed
+ line3
+-- 
+2.39.5
+EOF
+	cat >"$T/repo/patches/0002-new.patch" <<'EOF'
+From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+From: Bob Builder <bob@example.org>
+Date: Sat, 21 Nov 2026 11:00:00 +0000
+Subject: [PATCH] bus: mhi: add a new driver
+
+It only adds files.
+
+Signed-off-by: Bob Builder <bob@example.org>
+---
+EOF
+	printf 'int new;\n' >"$T/repo/drivers/bus/mhi/new/new.c"
+	printf 'obj-m += new.o\n' >"$T/repo/drivers/bus/mhi/new/Makefile"
+	printf '#!/bin/sh\n' >"$T/repo/drivers/bus/mhi/new/tool.sh"
+	chmod +x "$T/repo/drivers/bus/mhi/new/tool.sh"
+	printf '*.o\n' >"$T/repo/.gitignore"
+	printf 'junk' >"$T/repo/drivers/bus/mhi/new/new.o"
+	printf '0001-fix.patch\n# comment\n\n0002-new.patch drivers/bus/mhi/new/\n' >"$T/repo/patches/series"
+	git -C "$T/repo" init -q
+	KSRC=$T/ksrc RIG_ROOT=$T/repo rig_bash "mkdir '$T/tree'; rig_tree_populate '$T/tree' test" tree.sh
+	assert_success
+}
+
+series() {
+	RIG_ROOT=$T/repo LOGDIR=$T rig_bash "rig_tree_series '$T/tree'" tree.sh
+}
+
+mtimes() {
+	(cd "$T/tree" && stat -c '%n %y' drivers/bus/mhi/core.c drivers/bus/mhi/Makefile \
+		drivers/bus/mhi/new/new.c drivers/bus/mhi/new/Makefile drivers/bus/mhi/new/tool.sh)
+}
+
+@test "series: patches applied, repo paths laid, ignored files left out" {
+	make_fake
+	series
+	assert_success
+	assert_output --partial "applied 1 patch diffs of 2 patches"
+	assert_output --partial "3 repo files laid into the tree"
+	assert_equal "$(sed -n 2p "$T/tree/drivers/bus/mhi/core.c")" "line2 fixed"
+	cmp "$T/repo/drivers/bus/mhi/new/new.c" "$T/tree/drivers/bus/mhi/new/new.c"
+	[ -x "$T/tree/drivers/bus/mhi/new/tool.sh" ]
+	[ ! -e "$T/tree/drivers/bus/mhi/new/new.o" ]
+	# the pristine commit is untouched
+	assert_equal "$(git -C "$T/tree" show pristine:drivers/bus/mhi/core.c | sed -n 2p)" "line2"
+}
+
+@test "series: a second application changes nothing, not even an mtime" {
+	make_fake
+	series
+	before=$(mtimes)
+	sleep 0.05
+	series
+	assert_success
+	assert_output ""
+	assert_equal "$(mtimes)" "$before"
+}
+
+@test "series: editing one repo file re-lays only that file" {
+	make_fake
+	series
+	before=$(mtimes)
+	sleep 0.05
+	printf 'int new = 1;\n' >"$T/repo/drivers/bus/mhi/new/new.c"
+	series
+	assert_success
+	assert_output --partial "1 repo files laid"
+	after=$(mtimes)
+	diff <(echo "$before") <(echo "$after") | grep -c '^>' | grep -qx 1
+	diff <(echo "$before") <(echo "$after") | grep '^>' | grep -q 'new/new.c'
+	cmp "$T/repo/drivers/bus/mhi/new/new.c" "$T/tree/drivers/bus/mhi/new/new.c"
+}
+
+@test "series: a changed set of patches resets the tree and drops unlisted files" {
+	make_fake
+	series
+	printf '0002-new.patch drivers/bus/mhi/new/new.c\n' >"$T/repo/patches/series"
+	series
+	assert_success
+	assert_output --partial "tree reset to pristine"
+	assert_output --partial "2 dropped"
+	assert_equal "$(sed -n 2p "$T/tree/drivers/bus/mhi/core.c")" "line2"
+	[ -f "$T/tree/drivers/bus/mhi/new/new.c" ]
+	[ ! -e "$T/tree/drivers/bus/mhi/new/Makefile" ]
+	[ ! -e "$T/tree/drivers/bus/mhi/new/tool.sh" ]
+}
+
+@test "series: a patch that does not apply and a missing repo path stop with one line" {
+	make_fake
+	sed -i 's/^-line2$/-line9/' "$T/repo/patches/0001-fix.patch"
+	series
+	assert_failure
+	assert_line --partial "[rig] error: patches/0001-fix.patch does not apply"
+	printf '0002-new.patch drivers/nothing.c\n' >"$T/repo/patches/series"
+	series
+	assert_failure
+	assert_output "[rig] error: patches/series line 1: drivers/nothing.c (listed for 0002-new.patch) does not exist in the repo: fix the series"
+}
+
+@test "make patches: replays the series as commits with each mbox's author" {
+	make_fake
+	RIG_ROOT=$T/repo TREE=$T/tree OUT=$T/out rig_bash "rig_patches_replay '$T'" tree.sh patches.sh
+	assert_success
+	run ls "$T/out"
+	assert_output "$(printf '0001-bus-mhi-fix-the-second-line-of-the-core.patch\n0002-bus-mhi-add-a-new-driver.patch')"
+	run cat "$T/out/0002-bus-mhi-add-a-new-driver.patch"
+	assert_output --partial "From: Bob Builder <bob@example.org>"
+	assert_output --partial "Signed-off-by: Bob Builder <bob@example.org>"
+	assert_output --partial "create mode 100755 drivers/bus/mhi/new/tool.sh"
+	refute_output --partial "new/new.o"
+	run git -C "$T/tree" show series~1:drivers/bus/mhi/core.c
+	assert_line --index 1 "line2 fixed"
+	# the work tree itself is untouched
+	assert_equal "$(sed -n 2p "$T/tree/drivers/bus/mhi/core.c")" "line2"
+}
+
+# --- verdict from canned logs ------------------------------------------------
+
+clean_ktap() {
+	cat >"$T/ktap.log" <<'EOF'
+TAP version 13
+1..2
+# timeout set to 45
+# selftests: mhi: mhi_loopback_test
+# TAP version 13
+# 1..3
+# # Starting 3 tests from 1 test cases.
+# #  RUN           global.a ...
+# #            OK  global.a
+# ok 1 global.a
+# ok 2 global.b
+# ok 3 global.c # SKIP no fault injection
+# # Totals: pass:2 fail:0 xfail:0 xpass:0 skip:1 error:0
+ok 1 selftests: mhi: mhi_loopback_test
+# timeout set to 45
+# selftests: mhi: canary.sh
+ok 2 selftests: mhi: canary.sh
+rig: exit=0
+EOF
+}
+
+clean_console() {
+	cat >"$T/console.log" <<'EOF'
+[    0.000000] Linux version 7.2.13 (root@rig) #1 SMP
+[    0.000000] Kernel command line: console=ttyS0 panic=-1 APPEND=WARNING:
+[    0.100000] kasan: KernelAddressSanitizer initialized (generic)
+[    0.200000] DMA-API: preallocated 65536 debug entries
+[    0.200001] DMA-API: debugging enabled by kernel config
+[    0.300000] kmemleak: Kernel memory leak detector initialized (mem pool available: 15000)
+rig: running ./run_kselftest.sh -c mhi
+[    3.000000] mhi-vlink mhi-vlink.0: Link up: mhi0 <-> mhi_ep0
+rig: tests finished, exit=0
+rig: kmemleak: no leak
+rig: done
+EOF
+}
+
+verdict() {
+	run bash "$CI/analyze.sh" --ktap "$T/ktap.log" --console "$T/console.log" --profile debug --seconds 42 "$@"
+}
+
+@test "verdict: a clean run passes and counts leaves of the KTAP tree" {
+	clean_ktap
+	clean_console
+	verdict
+	assert_success
+	assert_output "mhi: 3 passed, 0 failed, 1 skipped (profile debug, 42 s)"
+}
+
+@test "verdict: BUG: KASAN on the console fails and shows the line" {
+	clean_ktap
+	clean_console
+	echo "[    5.000000] BUG: KASAN: slab-use-after-free in mhi_ep_queue_buf+0x42/0x100" >>"$T/console.log"
+	verdict
+	assert_failure
+	assert_line --partial "FAIL: kernel error reports on the console"
+	assert_line --partial "BUG: KASAN: slab-use-after-free in mhi_ep_queue_buf"
+	assert_line "mhi: 3 passed, 0 failed, 1 skipped (profile debug, 42 s)"
+}
+
+@test "verdict: a WARNING, a lockdep splat, a kmemleak report or a hung task fails" {
+	clean_ktap
+	for report in \
+		"[ 9.1] WARNING: CPU: 1 PID: 80 at drivers/bus/mhi/host/main.c:12 mhi_x+0x1/0x2" \
+		"[ 9.1] WARNING: possible circular locking dependency detected" \
+		"[ 9.1] UBSAN: array-index-out-of-bounds in drivers/bus/mhi/ep/ring.c:40:3" \
+		"unreferenced object 0xffff888003f4c000 (size 64):" \
+		"[ 99.0] INFO: task kworker/0:1:12 blocked for more than 300 seconds." \
+		"[ 9.1] Oops: general protection fault, probably for non-canonical address" \
+		"[ 9.1] Kernel panic - not syncing: Fatal exception" \
+		"[ 9.1] DMA-API: mhi-vlink mhi-vlink.0: device driver frees DMA memory with wrong function"; do
+		clean_console
+		echo "$report" >>"$T/console.log"
+		verdict
+		assert_failure
+		assert_line --partial "$report"
+	done
+}
+
+@test "verdict: a failed test, a runner error or a truncated stream fails" {
+	clean_console
+	clean_ktap
+	sed -i 's/^# ok 2 global.b/# not ok 2 global.b/' "$T/ktap.log"
+	verdict
+	assert_failure
+	assert_line "[rig] FAIL: 1 test(s) failed:"
+	assert_line "[rig]   # not ok 2 global.b"
+	assert_line --partial "mhi: 2 passed, 1 failed, 1 skipped"
+
+	clean_ktap
+	sed -i 's/^rig: exit=0/rig: exit=1/' "$T/ktap.log"
+	verdict
+	assert_failure
+	assert_line "[rig] FAIL: run_kselftest.sh exited with 1"
+
+	clean_ktap
+	sed -i '/^ok 2 /d' "$T/ktap.log"
+	verdict
+	assert_failure
+	assert_line "[rig] FAIL: the KTAP stream stopped early: plan 1..2, 1 results"
+}
+
+@test "verdict: a failed parent with passing children still counts as a failure" {
+	clean_console
+	clean_ktap
+	sed -i 's/^ok 1 selftests: mhi: mhi_loopback_test/not ok 1 selftests: mhi: mhi_loopback_test # TIMEOUT 45 seconds/' "$T/ktap.log"
+	verdict
+	assert_failure
+	assert_line --partial "mhi: 3 passed, 1 failed, 1 skipped"
+}
+
+@test "verdict: no exit line, a timeout, nothing run or everything skipped fails" {
+	clean_console
+	clean_ktap
+	sed -i '/^rig: exit=/d' "$T/ktap.log"
+	verdict --timed-out 900
+	assert_failure
+	assert_line "[rig] FAIL: the time limit of 900 s passed (raise it with TIMEOUT=)"
+	assert_line "[rig] FAIL: the guest never reported 'rig: exit=' (crash, hang or time limit)"
+
+	: >"$T/ktap.log"
+	verdict
+	assert_failure
+	assert_line "[rig] FAIL: no test result in the KTAP stream"
+	assert_line "mhi: 0 passed, 0 failed, 0 skipped (profile debug, 42 s)"
+
+	printf 'TAP version 13\n1..1\n# 1..0 # SKIP no device\nok 1 selftests: mhi: t # SKIP\nrig: exit=0\n' >"$T/ktap.log"
+	verdict
+	assert_failure
+	assert_line "[rig] FAIL: every test skipped: the rig must provide what the tests need"
+}
+
+@test "verdict: serial CR line ends are tolerated" {
+	clean_ktap
+	clean_console
+	sed -i 's/$/\r/' "$T/ktap.log" "$T/console.log"
+	verdict
+	assert_success
+	assert_output "mhi: 3 passed, 0 failed, 1 skipped (profile debug, 42 s)"
+}
+
+# --- the scripts themselves -------------------------------------------------
+
+@test "rig scripts are shellcheck-clean" {
+	command -v shellcheck || fail "shellcheck is missing: run 'make setup'"
+	cd "$ROOT"
+	run shellcheck -x ci/*.sh .ci/run
+	assert_success
+	assert_output ""
+	run shellcheck -s sh ci/guest/init
+	assert_success
+}
+
+@test "guest init splits the kernel command line like the kernel does" {
+	awk_prog=$(sed -n "/^awk '{/,/^}' \/proc\/cmdline/p" "$CI/guest/init" | sed '1s/^awk //; $s/ \/proc\/cmdline.*//')
+	awk_prog=${awk_prog#\'}
+	awk_prog=${awk_prog%\'}
+	printf '%s\n' 'console=ttyS0 rig.args="-t mhi:a -o 5" "rig.env=K_ARGS=-v -x" rig.mode=test' >"$T/cmdline"
+	run awk "$awk_prog" "$T/cmdline"
+	assert_success
+	assert_output "$(printf '%s\n' console=ttyS0 'rig.args=-t mhi:a -o 5' 'rig.env=K_ARGS=-v -x' rig.mode=test)"
+}
