@@ -2,8 +2,8 @@
 # make check: every test of the project; fails if any fails. In order:
 #   bats tests/                        (every tests/*.bats)
 #   make -C tools/testing/ktap check   (if that directory exists)
-#   lava-jobs/check.sh                 (if it exists)
 #   the mhi kselftests in QEMU, profile default, then profile debug
+#   lava-jobs/check.sh                 (if it exists; boots the default image)
 # Every part runs even when an earlier one failed; the last line counts the
 # tests of all parts (a sub-check without its own count counts as one test).
 set -euo pipefail
@@ -52,9 +52,6 @@ fi
 if [ -d tools/testing/ktap ]; then
 	run_one "ktap check" "$LOG/ktap.log" make -C tools/testing/ktap check
 fi
-if [ -f lava-jobs/check.sh ]; then
-	run_one "lava-jobs/check.sh" "$LOG/lava.log" bash lava-jobs/check.sh
-fi
 
 for profile in default debug; do
 	rig_log "check: make run PROFILE=$profile"
@@ -68,6 +65,12 @@ for profile in default debug; do
 		record "mhi kselftests ($profile)" 0 1 0
 	fi
 done
+
+# The LAVA QEMU job boots the default profile's kernel and initramfs, so it
+# runs after make run has built them.
+if [ -f lava-jobs/check.sh ]; then
+	run_one "lava-jobs/check.sh" "$LOG/lava.log" bash lava-jobs/check.sh
+fi
 
 rig_log "check summary:"
 printf '[rig]   %s\n' "${SUMMARY[@]}"
