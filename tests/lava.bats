@@ -1,0 +1,470 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# lava-jobs/: the board scripts (lava-jobs/scripts/*.sh) under both dash and
+# busybox sh, with fake LAVA helpers, ktap, modprobe and dmesg that record
+# their calls, and fake configfs/sysfs trees; plus the job validator.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+SHELLS=(dash "busybox sh")
+
+setup() {
+	REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+	SCRIPTS=$REPO/lava-jobs/scripts
+	DATA=$BATS_TEST_DIRNAME/data/lava
+	T=$BATS_TEST_TMPDIR
+	CALLS=$T/calls
+	mkdir -p "$T/bin" "$T/ks/mhi"
+	export CALLS T
+
+	# Helpers that record "name args..." in $CALLS.
+	# shellcheck disable=SC2016 # expanded by the helper, not here
+	for h in lava-test-case lava-test-set lava-send lava-wait modprobe; do
+		printf '#!/bin/sh\necho "%s $*" >>"$CALLS"\nexit "${FAKE_RC_%s:-0}"\n' \
+			"$h" "$(echo "$h" | tr a-z- A-Z_)" >"$T/bin/$h"
+	done
+	# ktap: records its arguments, keeps its input, exits $FAKE_KTAP_RC.
+	cat >"$T/bin/ktap" <<-'EOF'
+		#!/bin/sh
+		echo "ktap $*" >>"$CALLS"
+		cat >"$T/ktap.stdin"
+		exit "${FAKE_KTAP_RC:-0}"
+	EOF
+	# dmesg -r: prints $FAKE_DMESG, fails when it is empty.
+	cat >"$T/bin/dmesg" <<-'EOF'
+		#!/bin/sh
+		[ "$1" = -r ] || exit 9
+		[ -n "${FAKE_DMESG:-}" ] || exit 1
+		cat "$FAKE_DMESG"
+	EOF
+	chmod +x "$T"/bin/*
+	export PATH="$T/bin:$PATH"
+	# absolute: busybox sh runs its own applets before anything on PATH
+	export MODPROBE=$T/bin/modprobe DMESG=$T/bin/dmesg
+
+	# A kselftest install whose runner prints fixed KTAP, records its
+	# arguments and the device selection variable, exits $FAKE_RUNNER_RC.
+	cat >"$T/ks/run_kselftest.sh" <<-'EOF'
+		#!/bin/sh
+		echo "runner $* args=${KSELFTEST_MHI_LOOPBACK_TEST_ARGS:-}" >>"$CALLS"
+		echo "TAP version 13"
+		echo "1..1"
+		echo "# ok 1 loopback.default"
+		[ -z "${FAKE_RUNNER_SLEEP:-}" ] || sleep "$FAKE_RUNNER_SLEEP"
+		echo "ok 1 selftests: mhi: mhi_loopback_test"
+		exit "${FAKE_RUNNER_RC:-0}"
+	EOF
+	chmod +x "$T/ks/run_kselftest.sh"
+	export KSELFTEST_DIR=$T/ks KTAP_LOG=$T/ktap.log ECHO_KTAP=0
+}
+
+# Fresh state between two shells of one test.
+reset_calls() {
+	rm -f "$CALLS" "$T/ktap.stdin" "$T/ktap.log"
+}
+
+calls() {
+	cat "$CALLS" 2>/dev/null || true
+}
+
+# ---- run-suite.sh ------------------------------------------------------------
+
+@test "run-suite: streams the runner's KTAP into ktap --mode lava and reports both exit codes" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		run $sh "$SCRIPTS/run-suite.sh"
+		assert_success
+		run calls
+		assert_line "runner -c mhi args="
+		assert_line "ktap --mode lava"
+		assert_line "lava-test-case mhi-runner --result pass --measurement 0 --units exit"
+		assert_line "lava-test-case mhi-ktap --result pass --measurement 0 --units exit"
+		run cat "$T/ktap.stdin"
+		assert_line --index 0 "TAP version 13"
+		assert_line "ok 1 selftests: mhi: mhi_loopback_test"
+		cmp "$T/ktap.stdin" "$T/ktap.log"
+	done
+}
+
+@test "run-suite: -c picks the collection, KSELFTEST_*_ARGS reach the runner" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		KSELFTEST_MHI_LOOPBACK_TEST_ARGS="-d mhi1_LOOPBACK" run $sh "$SCRIPTS/run-suite.sh" -c net
+		assert_success
+		run calls
+		assert_line "runner -c net args=-d mhi1_LOOPBACK"
+		assert_line "lava-test-case net-runner --result pass --measurement 0 --units exit"
+	done
+}
+
+@test "run-suite: a failing runner makes the script fail with the runner's status" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		FAKE_RUNNER_RC=1 FAKE_KTAP_RC=1 run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 1
+		run calls
+		assert_line "lava-test-case mhi-runner --result fail --measurement 1 --units exit"
+		# ktap read the stream fine: failures are not an input error
+		assert_line "lava-test-case mhi-ktap --result pass --measurement 1 --units exit"
+		# a runner failure the KTAP does not show still fails the script
+		reset_calls
+		FAKE_RUNNER_RC=1 run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 1
+	done
+}
+
+@test "run-suite: unreadable KTAP (ktap exit 2) fails although the runner passed" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		FAKE_KTAP_RC=2 run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 2
+		run calls
+		assert_line "lava-test-case mhi-runner --result pass --measurement 0 --units exit"
+		assert_line "lava-test-case mhi-ktap --result fail --measurement 2 --units exit"
+	done
+}
+
+@test "run-suite: without ktap the raw KTAP is printed and the runner's status kept" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		KTAP=no-such-ktap FAKE_RUNNER_RC=1 run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 1
+		assert_line "run-suite: 'no-such-ktap' not found: printing the raw KTAP, no per-test LAVA results"
+		assert_line "TAP version 13"
+		assert_line "# ok 1 loopback.default"
+		assert_line "ok 1 selftests: mhi: mhi_loopback_test"
+		run calls
+		refute_line --partial "ktap"
+		assert_line "lava-test-case mhi-runner --result fail --measurement 1 --units exit"
+		refute_line --partial "mhi-ktap"
+	done
+}
+
+@test "run-suite: without the LAVA helpers its own cases become raw LAVA signals" {
+	rm "$T/bin/lava-test-case"
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		KTAP=no-such-ktap run $sh "$SCRIPTS/run-suite.sh"
+		assert_success
+		assert_line "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=mhi-runner RESULT=pass MEASUREMENT=0 UNITS=exit>"
+	done
+}
+
+@test "run-suite: SUITE_TIMEOUT stops a hung run, dumps blocked tasks and returns 124" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		: >"$T/sysrq"
+		SECONDS=0
+		FAKE_RUNNER_SLEEP=5737 SUITE_TIMEOUT=2 SYSRQ_TRIGGER=$T/sysrq run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 124
+		[ "$SECONDS" -lt 15 ]
+		assert_line --partial "still running after 2s"
+		run cat "$T/sysrq"
+		assert_output "w"
+		run calls
+		assert_line "lava-test-case mhi-runner --result fail --measurement 124 --units exit"
+		# the hung test was killed, not left behind
+		run pgrep -f "sleep 5737"
+		assert_failure
+	done
+}
+
+@test "run-suite: no kselftest install and bad options are setup errors (exit 3)" {
+	for sh in "${SHELLS[@]}"; do
+		KSELFTEST_DIR=$T/nowhere run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 3
+		assert_output --partial "no executable $T/nowhere/run_kselftest.sh"
+		run $sh "$SCRIPTS/run-suite.sh" -t soon
+		assert_failure 3
+		assert_output --partial "SUITE_TIMEOUT must be a whole number of seconds"
+		run $sh "$SCRIPTS/run-suite.sh" extra
+		assert_failure 3
+		assert_output --partial "usage:"
+	done
+}
+
+# ---- ep-setup.sh -------------------------------------------------------------
+
+# A configfs with the three pci-epf-mhi flavours and one controller, a sysfs
+# with the mhi_ep_loopback driver, and an SM8450 devicetree.
+make_ep_tree() {
+	rm -rf "$T/cfs" "$T/sys"
+	mkdir -p "$T/cfs/pci_ep/functions/pci_epf_mhi_sdx55" \
+		"$T/cfs/pci_ep/functions/pci_epf_mhi_sm8450" \
+		"$T/cfs/pci_ep/functions/pci_epf_mhi_sa8775p" \
+		"$T/cfs/pci_ep/controllers/1c0c000.pcie-ep" \
+		"$T/sys/bus/mhi_ep/drivers/mhi_ep_loopback" \
+		"$T/sys/firmware/devicetree/base"
+	echo 0 >"$T/cfs/pci_ep/controllers/1c0c000.pcie-ep/start"
+	printf 'qcom,sm8450-hdk\0qcom,sm8450\0' >"$T/sys/firmware/devicetree/base/compatible"
+	export CONFIGFS=$T/cfs SYSFS=$T/sys
+}
+
+@test "ep-setup: creates, configures, links and starts pci-epf-mhi, loads mhi_ep_loopback" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		make_ep_tree
+		SUBSYS_VENDOR_ID=0x17cb SUBSYS_ID=0x010c run $sh "$SCRIPTS/ep-setup.sh"
+		assert_success
+		fn=$T/cfs/pci_ep/functions/pci_epf_mhi_sm8450/mhi0
+		epc=$T/cfs/pci_ep/controllers/1c0c000.pcie-ep
+		assert_output "ep-setup: pci_epf_mhi_sm8450/mhi0 started on 1c0c000.pcie-ep; subsys_vendor_id=0x17cb subsys_id=0x010c"
+		[ -d "$fn" ]
+		[ "$(cat "$fn/subsys_vendor_id")" = 0x17cb ]
+		[ "$(cat "$fn/subsys_id")" = 0x010c ]
+		[ ! -e "$fn/vendorid" ] # not overridden
+		[ "$(readlink "$epc/mhi0")" = "$fn" ]
+		[ "$(cat "$epc/start")" = 1 ]
+		run calls
+		assert_equal "$output" "$(printf 'modprobe pci_epf_mhi\nmodprobe mhi_ep_loopback')"
+	done
+}
+
+@test "ep-setup: a second run on a started endpoint is harmless" {
+	for sh in "${SHELLS[@]}"; do
+		make_ep_tree
+		run $sh "$SCRIPTS/ep-setup.sh"
+		assert_success
+		run $sh "$SCRIPTS/ep-setup.sh"
+		assert_success
+		[ "$(cat "$T/cfs/pci_ep/controllers/1c0c000.pcie-ep/start")" = 1 ]
+	done
+}
+
+@test "ep-setup: EPF_FUNCTION, EPF_NAME, EPC and the IDs can be forced" {
+	for sh in "${SHELLS[@]}"; do
+		make_ep_tree
+		mkdir "$T/cfs/pci_ep/controllers/other-ep"
+		rm "$T/sys/firmware/devicetree/base/compatible"
+		EPF_FUNCTION=pci_epf_mhi_sa8775p EPF_NAME=lava EPC=other-ep DEVICE_ID=0x0306 \
+			run $sh "$SCRIPTS/ep-setup.sh"
+		assert_success
+		fn=$T/cfs/pci_ep/functions/pci_epf_mhi_sa8775p/lava
+		[ "$(cat "$fn/deviceid")" = 0x0306 ]
+		[ "$(readlink "$T/cfs/pci_ep/controllers/other-ep/lava")" = "$fn" ]
+	done
+}
+
+@test "ep-setup: no configfs is a clear error" {
+	for sh in "${SHELLS[@]}"; do
+		CONFIGFS=$T/no-configfs SYSFS=$T/sys run $sh "$SCRIPTS/ep-setup.sh"
+		assert_failure 1
+		assert_output --partial "ep-setup: no $T/no-configfs/pci_ep: mount configfs and enable CONFIG_PCI_ENDPOINT_CONFIGFS"
+	done
+}
+
+@test "ep-setup: ambiguous flavour or controller, missing driver: clear errors" {
+	for sh in "${SHELLS[@]}"; do
+		make_ep_tree
+		rm "$T/sys/firmware/devicetree/base/compatible"
+		run $sh "$SCRIPTS/ep-setup.sh"
+		assert_failure 1
+		assert_output --partial "set EPF_FUNCTION to one of: pci_epf_mhi_sa8775p pci_epf_mhi_sdx55 pci_epf_mhi_sm8450"
+
+		make_ep_tree
+		rm -r "$T/cfs/pci_ep/functions"/*
+		run $sh "$SCRIPTS/ep-setup.sh"
+		assert_failure 1
+		assert_output --partial "no $T/cfs/pci_ep/functions/pci_epf_mhi_sm8450: is pci-epf-mhi (CONFIG_PCI_EPF_MHI) available?"
+
+		make_ep_tree
+		mkdir "$T/cfs/pci_ep/controllers/second-ep"
+		run $sh "$SCRIPTS/ep-setup.sh"
+		assert_failure 1
+		assert_output --partial "several endpoint controllers: set EPC to one of: 1c0c000.pcie-ep second-ep"
+
+		make_ep_tree
+		rmdir "$T/cfs/pci_ep/controllers/1c0c000.pcie-ep" 2>/dev/null ||
+			rm -r "$T/cfs/pci_ep/controllers/1c0c000.pcie-ep"
+		run $sh "$SCRIPTS/ep-setup.sh"
+		assert_failure 1
+		assert_output --partial "no endpoint controller under $T/cfs/pci_ep/controllers"
+
+		make_ep_tree
+		rmdir "$T/sys/bus/mhi_ep/drivers/mhi_ep_loopback"
+		FAKE_RC_MODPROBE=1 run $sh "$SCRIPTS/ep-setup.sh"
+		assert_failure 1
+		assert_output --partial "the mhi_ep_loopback driver is not registered (CONFIG_MHI_BUS_EP_LOOPBACK)"
+		# nothing was started
+		[ "$(cat "$T/cfs/pci_ep/controllers/1c0c000.pcie-ep/start")" = 0 ]
+	done
+}
+
+# ---- host-attach.sh ----------------------------------------------------------
+
+make_host_tree() {
+	rm -rf "$T/sys"
+	mkdir -p "$T/sys/bus/pci" "$T/sys/bus/mhi/devices" "$T/sys/bus/mhi/drivers/mhi_loopback"
+	: >"$T/sys/bus/pci/rescan"
+	export SYSFS=$T/sys
+}
+
+add_loopback() { # NAME
+	mkdir -p "$T/sys/bus/mhi/devices/$1"
+	echo 65535 >"$T/sys/bus/mhi/devices/$1/max_tre_size"
+	ln -s ../../drivers/mhi_loopback "$T/sys/bus/mhi/devices/$1/driver"
+}
+
+@test "host-attach: loads the host modules and finds the LOOPBACK device" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		make_host_tree
+		add_loopback mhi0_LOOPBACK
+		run $sh "$SCRIPTS/host-attach.sh"
+		assert_success
+		assert_output "host-attach: mhi0_LOOPBACK driver=mhi_loopback max_tre_size=65535"
+		run calls
+		assert_equal "$output" "$(printf 'modprobe mhi_pci_generic\nmodprobe mhi_loopback')"
+		[ ! -s "$T/sys/bus/pci/rescan" ]
+	done
+}
+
+@test "host-attach: -r rescans PCI and waits for a device that shows up later" {
+	for sh in "${SHELLS[@]}"; do
+		make_host_tree
+		(sleep 2 && add_loopback mhi1_LOOPBACK) 3>&- &
+		run $sh "$SCRIPTS/host-attach.sh" -r -t 20
+		assert_success
+		assert_output --partial "host-attach: mhi1_LOOPBACK"
+		[ "$(cat "$T/sys/bus/pci/rescan")" = 1 ]
+		wait
+	done
+}
+
+@test "host-attach: MHI up without LOOPBACK points at the host channel table" {
+	for sh in "${SHELLS[@]}"; do
+		make_host_tree
+		mkdir "$T/sys/bus/mhi/devices/mhi0_DIAG" "$T/sys/bus/mhi/devices/mhi0_IP_SW0"
+		ATTACH_TIMEOUT=0 run $sh "$SCRIPTS/host-attach.sh"
+		assert_failure 1
+		assert_output --partial "no MHI LOOPBACK device after 0s, although MHI is up: mhi0_DIAG mhi0_IP_SW0;"
+		assert_output --partial "channel table for this device has no LOOPBACK"
+	done
+}
+
+@test "host-attach: no MHI device, unwritable rescan, bad timeout: clear errors" {
+	for sh in "${SHELLS[@]}"; do
+		make_host_tree
+		run $sh "$SCRIPTS/host-attach.sh" -t 1
+		assert_failure 1
+		assert_output --partial "no MHI device at all after 1s"
+		rm "$T/sys/bus/pci/rescan"
+		run $sh "$SCRIPTS/host-attach.sh" -r
+		assert_failure 1
+		assert_output --partial "cannot write $T/sys/bus/pci/rescan"
+		run $sh "$SCRIPTS/host-attach.sh" -t soon
+		assert_failure 1
+		assert_output --partial "the timeout must be a whole number of seconds"
+	done
+}
+
+# ---- collect-dmesg.sh --------------------------------------------------------
+
+@test "collect-dmesg: a clean log passes both cases" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		FAKE_DMESG=$DATA/dmesg-clean.txt run $sh "$SCRIPTS/collect-dmesg.sh"
+		assert_success
+		assert_line "<6>[    2.200000] mhi mhi0: LOOPBACK test done"
+		run calls
+		assert_line "lava-test-case dmesg-crit --result pass --measurement 0 --units lines"
+		assert_line "lava-test-case dmesg-oops --result pass --measurement 0 --units lines"
+	done
+}
+
+@test "collect-dmesg: counts findings after the kselftest marker only, ignores LAVA signals" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		FAKE_DMESG=$DATA/dmesg-findings.txt run $sh "$SCRIPTS/collect-dmesg.sh" -o "$T/raw.txt"
+		assert_failure 1
+		# printed, but defused: the dispatcher must not count it again
+		refute_output --partial "<LAVA_SIGNAL_"
+		assert_line "<8>[    2.100000] [lava-signal TESTCASE TEST_CASE_ID=mhi.x RESULT=pass>"
+		assert_line "collect-dmesg: 1 emerg/alert/crit lines, 2 kernel error reports since 'kselftest: Running tests in'"
+		cmp "$T/raw.txt" "$DATA/dmesg-findings.txt"
+		run calls
+		assert_line "lava-test-case dmesg-crit --result fail --measurement 1 --units lines"
+		assert_line "lava-test-case dmesg-oops --result fail --measurement 2 --units lines"
+	done
+}
+
+@test "collect-dmesg: without the marker (or with -s '') the whole log is judged" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		FAKE_DMESG=$DATA/dmesg-findings.txt run $sh "$SCRIPTS/collect-dmesg.sh" -s ""
+		assert_failure 1
+		assert_line "collect-dmesg: 2 emerg/alert/crit lines, 3 kernel error reports since 'boot'"
+		FAKE_DMESG=$DATA/dmesg-findings.txt SINCE="no such marker" run $sh "$SCRIPTS/collect-dmesg.sh"
+		assert_failure 1
+		assert_line "collect-dmesg: no 'no such marker' line in the log: judging all of it"
+	done
+}
+
+@test "collect-dmesg: an unreadable kernel log is exit 2 with a reason" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		FAKE_DMESG='' run $sh "$SCRIPTS/collect-dmesg.sh"
+		assert_failure 2
+		assert_output --partial "cannot read the kernel log"
+		run calls
+		assert_output ""
+	done
+}
+
+# ---- jobs and test definitions -----------------------------------------------
+
+@test "validator: every job and test definition of lava-jobs/ is valid" {
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" validate "$REPO"/lava-jobs/*.yaml "$REPO"/lava-jobs/testdefs/*.yaml
+	assert_success
+	refute_output --partial INVALID
+	assert_line --partial "multinode-host-endpoint.yaml (job)"
+	assert_line --partial "mhi-ep-setup.yaml (testdef)"
+}
+
+@test "validator: a multinode action without role is rejected" {
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" validate "$DATA/broken-multinode-no-role.yaml"
+	assert_failure 1
+	assert_output --partial "Every action of a multinode job should have roles"
+}
+
+@test "validator: template markers, brace steps, parse patterns and missing scripts are rejected" {
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" validate "$DATA/template-marker.yaml"
+	assert_failure 1
+	assert_output --partial "contains template markers"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" validate "$DATA/inline-brace-step.yaml"
+	assert_failure 1
+	assert_output --partial "expected str"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" validate "$DATA/testdef-parse-pattern.yaml"
+	assert_failure 1
+	assert_output --partial "extra keys not allowed @ data['parse']['pattern']"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" validate "$DATA/testdef-missing-script.yaml"
+	assert_failure 1
+	assert_output --partial "lava-jobs/scripts/no-such-script.sh, which does not exist"
+}
+
+@test "results: lava-run's log passes only when the job completed and every case passed" {
+	log=$T/lava-run.log
+	{
+		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "validate", "definition": "lava", "result": "pass"}}'
+		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "mhi.t.a", "definition": "0_mhi", "result": "pass"}}'
+		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "mhi-runner", "definition": "0_mhi", "measurement": "0.0", "result": "pass"}}'
+		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "job", "definition": "lava", "result": "pass"}}'
+	} >"$log"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log" --min-cases 2 --expect mhi-runner=pass
+	assert_success
+	assert_line "lava-run: 2 pass"
+
+	sed -i 's/"case": "mhi.t.a", "definition": "0_mhi", "result": "pass"/"case": "mhi.t.a", "definition": "0_mhi", "result": "skip"/' "$log"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log"
+	assert_failure 1
+	assert_line "FAIL: 1 test case(s) did not pass: 0_mhi.mhi.t.a"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log" --allow-skip
+	assert_success
+
+	sed -i '/"case": "job"/d' "$log"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log" --allow-skip
+	assert_failure 1
+	assert_line "FAIL: the job did not complete (lava.job: missing)"
+}
