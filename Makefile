@@ -4,6 +4,7 @@
 #   make run          build everything that changed, boot QEMU, run the mhi kselftests
 #   make check        every test of the project (bats, sub-checks, both profiles)
 #   make shell        boot the test kernel with a root shell on the terminal
+#   make bench        loopback throughput and latency vs the memcpy ceiling (CSV, plot)
 #   make patches      series as git format-patch output in .cache/patches (OUT=)
 #   make checkpatch   scripts/checkpatch.pl --strict on those patches
 #   make kernel | selftest | initramfs | tree | config   single steps
@@ -24,7 +25,7 @@ KSRC ?=
 export PROFILE SERIES JOBS KSRC TIMEOUT RUN_ARGS RUN_ENV APPEND OUT REFRESH
 
 SETUP_STAMP := .cache/stamps/setup
-STEPS := tree config kernel selftest initramfs run shell patches checkpatch
+STEPS := tree config kernel selftest initramfs run shell bench patches checkpatch
 
 # Bad PROFILE or KSRC: one clear line before anything runs.
 ifneq ($(filter-out help clean distclean,$(or $(MAKECMDGOALS),help)),)
@@ -37,7 +38,7 @@ endif
 .PHONY: help setup check clean distclean $(STEPS)
 
 help:
-	@sed -n '3,15s/^# \{0,1\}//p' Makefile
+	@sed -n '3,16s/^# \{0,1\}//p' Makefile
 
 setup:
 	@bash ci/setup.sh

@@ -7,6 +7,7 @@
 #   ci/rig.sh initramfs    + mhi kselftests, ktap, busybox initramfs
 #   ci/rig.sh run          + boot QEMU, run the tests, judge the logs
 #   ci/rig.sh shell        + boot QEMU with a root shell on the terminal
+#   ci/rig.sh bench        + boot QEMU in bench mode: table, CSV and plot
 #   ci/rig.sh patches      series as commits + git format-patch into OUT
 #   ci/rig.sh checkpatch   + scripts/checkpatch.pl --strict on them
 #
@@ -27,6 +28,8 @@ ci=$(dirname "$0")
 . "$ci/boot.sh"
 # shellcheck source=ci/patches.sh
 . "$ci/patches.sh"
+# shellcheck source=ci/bench.sh
+. "$ci/bench.sh"
 
 cmd=${1:-run}
 if ! msg=$(rig_validate); then
@@ -39,8 +42,8 @@ fi
 [ "$cmd" = validate ] && exit 0
 
 case $cmd in
-tree | config | kernel | selftest | initramfs | run | shell | patches | checkpatch) ;;
-*) rig_die "unknown step '$cmd' (steps: validate tree config kernel selftest initramfs run shell patches checkpatch)" ;;
+tree | config | kernel | selftest | initramfs | run | shell | bench | patches | checkpatch) ;;
+*) rig_die "unknown step '$cmd' (steps: validate tree config kernel selftest initramfs run shell bench patches checkpatch)" ;;
 esac
 
 rig_paths
@@ -75,6 +78,10 @@ initramfs) guest ;;
 run)
 	guest
 	rig_boot
+	;;
+bench)
+	guest
+	rig_bench
 	;;
 shell)
 	guest

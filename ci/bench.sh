@@ -1,0 +1,62 @@
+# shellcheck shell=bash disable=SC2153 # PROFILE, LOGDIR, RIG_CACHE come from ci/lib.sh
+# make bench: boots the rig once in bench mode and turns what the guest
+# measured into a table, a CSV and a plot.
+#
+# The guest runs the selftest's measurement code (mhi_loopback_test --bench:
+# throughput per tre_size x num_tre {1, capacity}, 1-byte start latency over
+# at least 200 starts) and then memcpy-bench for the byte count of each
+# measured start, the memory-copy ceiling of the same guest.
+
+# Boots in bench mode; the guest's output goes to $1.
+rig_bench_boot() {
+	local out=$1 limit=${TIMEOUT:-$(rig_profile_timeout "$PROFILE")}
+	rig_qemu_base
+	rig_log "booting in bench mode ($PROFILE, limit $limit s); output: $(rig_rel "$out")"
+	exec 9>&-
+	set +e
+	timeout --foreground -k 10 "$limit" "${QEMU[@]}" -serial "file:$LOGDIR/console.log" -serial stdio \
+		-append "$(rig_cmdline bench)" </dev/null 2>"$LOGDIR/qemu.log" | tr -d '\r' | tee "$out"
+	set -e
+	grep -q '^rig: exit=0$' "$out" ||
+		rig_die "the benchmark did not finish cleanly (output: $(rig_rel "$out"), console: $(rig_rel "$LOGDIR/console.log"))"
+}
+
+# results.csv from the guest's "# bench:" and "# memcpy:" lines.
+rig_bench_csv() {
+	local in=$1 csv=$2
+	awk -F'[,=]' '
+	/# memcpy: bytes=/ { sub(/.*# memcpy: /, ""); split($0, f, /[,=]/); ceil[f[2]] = f[6]; next }
+	/# bench: tre_size=/ {
+		sub(/.*# bench: /, ""); split($0, f, /[,=]/)
+		n++; ts[n] = f[2]; nt[n] = f[4]; by[n] = f[6]; sec[n] = f[8]; mb[n] = f[10]
+		if (nt[n] > cap) cap = nt[n]
+	}
+	END {
+		print "tre_size,num_tre_label,num_tre,bytes,seconds,mbps,memcpy_mbps,ratio"
+		for (i = 1; i <= n; i++) {
+			c = ceil[ts[i] * nt[i]]
+			label = (nt[i] == cap && cap > 1) ? "cap" : nt[i]
+			ratio = (c > 0) ? mb[i] / c : 0
+			printf "%s,%s,%s,%s,%s,%s,%s,%.4f\n", ts[i], label, nt[i], by[i], sec[i], mb[i], c, ratio
+		}
+	}' "$in" >"$csv"
+	[ "$(wc -l <"$csv")" -gt 1 ] || rig_die "no measurement in $(rig_rel "$in")"
+}
+
+rig_bench() {
+	local dir out csv png lat
+	dir=$RIG_CACHE/bench/$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$dir"
+	out=$dir/guest.log csv=$dir/results.csv png=$dir/loopback.png
+	rig_bench_boot "$out"
+	rig_bench_csv "$out" "$csv"
+	gnuplot -e "csv='$csv'; out='$png'" "$RIG_ROOT/ci/bench/plot.gp" ||
+		rig_die "gnuplot could not render $(rig_rel "$png")"
+	ln -sfn "$(basename "$dir")" "$RIG_CACHE/bench/latest"
+	rig_log "throughput (MB/s; ratio = loopback / memcpy of the same bytes):"
+	awk -F, "{ printf \"[rig]   %-9s %-6s %-7s %-10s %-10s %-8s %-12s %s\\n\", \$1, \$2, \$3, \$4, \$5, \$6, \$7, \$8 }" "$csv"
+	lat=$(sed -n 's/.*# bench: latency,//p' "$out")
+	rig_log "1-byte start latency: ${lat:-not measured}"
+	rig_log "CSV:  $(rig_rel "$csv")"
+	rig_log "plot: $(rig_rel "$png")"
+}
