@@ -800,7 +800,7 @@ TEST_F_TIMEOUT(measure, throughput, LT_MEASURE_TIMEOUT)
 				continue;
 			sec = busy / 1e9;
 			mbps = bytes / sec / 1e6;
-			ksft_print_msg("bench: tre_size=%u,num_tre=%d,bytes=%llu,seconds=%.6f,mbps=%.2f\n",
+			ksft_print_msg("bench: tre_size=%u,num_tre=%d,bytes=%llu,seconds=%.6f,mbps=%.6f\n",
 				       sizes[s], nums[n], bytes, sec, mbps);
 			ksft_print_msg("throughput_tre_%u_num_%d=%.2f MB/s\n", sizes[s], nums[n],
 				       mbps);
