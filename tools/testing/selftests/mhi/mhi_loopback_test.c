@@ -46,6 +46,7 @@
 #define LT_SWEEP_MARGIN		120
 #define LT_FAULT_TIMEOUT	120
 #define LT_RACE_TIMEOUT		600
+#define LT_VLINK_CYCLES_TIMEOUT	900
 #define LT_MEASURE_TIMEOUT	600
 #define LT_BIND_WAIT_MS		10000
 #define LT_DATA_TEST		"loopback.tre_32_num_1.start"
@@ -1689,6 +1690,38 @@ TEST_F_TIMEOUT(race, module_reload_cycles, LT_RACE_TIMEOUT)
 		lt_expect_ep_recovery(_metadata);
 	}
 	ksft_print_msg("ep_cycles=%lu\n", cycles);
+}
+
+/*
+ * The whole link, 100 times: unload it (both controllers go away with the
+ * clients bound), load it again, and move data once before the next cycle.
+ */
+TEST_F_TIMEOUT(race, vlink_cycles, LT_VLINK_CYCLES_TIMEOUT)
+{
+	unsigned long cycles = lt_env_ulong("MHI_LT_VLINK_CYCLES", 100), i;
+	uint64_t t0, ns, worst = 0;
+	int ret;
+
+	if (!lt.vlink[0] || !lt_mod_available("mhi_vlink"))
+		SKIP(return, "no virtual link");
+	for (i = 0; i < cycles; i++) {
+		t0 = lt_now_ns();
+		ret = lt_mod_unload("mhi_vlink");
+		if (!i && lt_mod_forbidden(ret))
+			SKIP(return, "module unload not permitted");
+		ASSERT_EQ(0, ret) TH_LOG("cycle %lu: rmmod mhi_vlink: %s", i, lt_errname(ret));
+		ret = lt_mod_load("mhi_vlink");
+		ASSERT_EQ(0, ret) TH_LOG("cycle %lu: loading mhi_vlink: %s", i, lt_errname(ret));
+		ASSERT_EQ(0, lt_wait_bound(true, LT_BIND_WAIT_MS))
+			TH_LOG("cycle %lu: %s did not come back", i, lt.dev);
+		ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 4096));
+		ret = lt_start(&ns);
+		ASSERT_EQ(0, ret) TH_LOG("cycle %lu: start: %s", i, lt_errname(ret));
+		if (lt_now_ns() - t0 > worst)
+			worst = lt_now_ns() - t0;
+	}
+	ksft_print_msg("vlink_cycles=%lu\n", cycles);
+	ksft_print_msg("vlink_cycle_max=%.1f ms\n", worst / 1e6);
 }
 
 /* ------------------------------------------------------------------------ */
