@@ -239,7 +239,9 @@ def results(args):
     if lava.get("job") != "pass":
         problems.append(f"the job did not complete (lava.job: {lava.get('job', 'missing')})")
     allowed = {"pass", "skip"} if args.allow_skip else {"pass"}
-    bad = [k for k, v in cases.items() if v[2] not in allowed]
+    # A case named by --expect may end as expected (e.g. a known skip).
+    expected = dict(e.partition("=")[::2] for e in args.expect)
+    bad = [k for k, v in cases.items() if v[2] not in allowed and expected.get(v[1]) != v[2]]
     if bad:
         problems.append(f"{len(bad)} test case(s) did not pass: {', '.join(sorted(bad))}")
     if len(cases) < args.min_cases:
