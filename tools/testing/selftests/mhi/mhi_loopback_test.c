@@ -49,6 +49,9 @@
 #define LT_VLINK_CYCLES_TIMEOUT	900
 #define LT_MEASURE_TIMEOUT	600
 #define LT_BIND_WAIT_MS		10000
+/* make bench reads these two lines */
+#define LT_BENCH_FMT	"bench: tre_size=%u,num_tre=%d,bytes=%llu,seconds=%.6f,mbps=%.6f\n"
+#define LT_LATENCY_FMT	"bench: latency,starts=%lu,min_us=%.1f,p50_us=%.1f,p99_us=%.1f,max_us=%.1f\n"
 #define LT_DATA_TEST		"loopback.tre_32_num_1.start"
 
 static const char *lt_self;
@@ -62,6 +65,7 @@ static pid_t lt_main_pid;
 static const char * const lt_owned[] = {
 	LT_VLINK_MOD, LT_HOST_DRV, LT_EP_DRV, "mhi", "mhi_ep",
 };
+
 static bool lt_owned_before[ARRAY_SIZE(lt_owned)];
 static bool lt_snapshot_taken;
 
@@ -208,9 +212,9 @@ static void lt_expect_taken(struct __test_metadata *_metadata, const char *attr,
 	int ret;
 
 	n = lt_attr_put(attr, in, strlen(in));
-	EXPECT_EQ((ssize_t)strlen(in), n) TH_LOG("%s <- \"%s\": %s", attr,
-						  lt_show(in, strlen(in), show, sizeof(show)),
-						  lt_errname(n < 0 ? (int)n : 0));
+	EXPECT_EQ((ssize_t)strlen(in), n)
+		TH_LOG("%s <- \"%s\": %s", attr, lt_show(in, strlen(in), show, sizeof(show)),
+		       lt_errname(n < 0 ? (int)n : 0));
 	ret = lt_attr_ulong(attr, &val);
 	EXPECT_EQ(0, ret);
 	EXPECT_EQ(want, val) TH_LOG("%s <- \"%s\" reads back %lu", attr,
@@ -707,6 +711,7 @@ FIXTURE_VARIANT_ADD(loopback, tre_65535_num_2) {
 FIXTURE_VARIANT_ADD(loopback, tre_65535_num_cap) {
 	.name = "tre_65535_num_cap", .tre_size = 65535, .num_tre = 0,
 };
+
 FIXTURE_SETUP(loopback)
 {
 	lt_test_begin(_metadata, &self->g, "loopback", variant->name);
@@ -780,7 +785,7 @@ TEST_F_TIMEOUT(measure, throughput, LT_MEASURE_TIMEOUT)
 
 	if (!iters)
 		iters = 1;
-	ksft_print_msg("throughput counts payload bytes once per start, MB = 10^6 bytes, %lu starts per size\n",
+	ksft_print_msg("throughput: payload bytes once per start, MB = 10^6 B, %lu starts/size\n",
 		       iters);
 	for (n = 0; n < ARRAY_SIZE(nums); n++) {
 		ASSERT_EQ(0, lt_attr_set_ulong("num_tre", nums[n]));
@@ -801,7 +806,7 @@ TEST_F_TIMEOUT(measure, throughput, LT_MEASURE_TIMEOUT)
 				continue;
 			sec = busy / 1e9;
 			mbps = bytes / sec / 1e6;
-			ksft_print_msg("bench: tre_size=%u,num_tre=%d,bytes=%llu,seconds=%.6f,mbps=%.6f\n",
+			ksft_print_msg(LT_BENCH_FMT,
 				       sizes[s], nums[n], bytes, sec, mbps);
 			ksft_print_msg("throughput_tre_%u_num_%d=%.2f MB/s\n", sizes[s], nums[n],
 				       mbps);
@@ -831,8 +836,7 @@ TEST_F_TIMEOUT(measure, start_latency_1B, LT_MEASURE_TIMEOUT)
 		qsort(v, i, sizeof(*v), lt_cmp_u64);
 		ksft_print_msg("start_latency_1B_p50=%.1f us\n", lt_us(lt_pct(v, i, 50)));
 		ksft_print_msg("start_latency_1B_p99=%.1f us\n", lt_us(lt_pct(v, i, 99)));
-		ksft_print_msg("bench: latency,tre_size=1,num_tre=1,starts=%lu,min_us=%.1f,p50_us=%.1f,p90_us=%.1f,p99_us=%.1f,max_us=%.1f\n",
-			       i, lt_us(v[0]), lt_us(lt_pct(v, i, 50)), lt_us(lt_pct(v, i, 90)),
+		ksft_print_msg(LT_LATENCY_FMT, i, lt_us(v[0]), lt_us(lt_pct(v, i, 50)),
 			       lt_us(lt_pct(v, i, 99)), lt_us(v[i - 1]));
 	}
 	free(v);
@@ -1233,8 +1237,9 @@ TEST_F_TIMEOUT(fault, signal_interrupts_status_read, LT_FAULT_TIMEOUT)
 	pthread_kill(tr, SIGUSR1);
 	pthread_join(tr, NULL);
 	pthread_join(ts, NULL);
-	EXPECT_EQ(-EINTR, r.ret) TH_LOG("status read during a start returned %s (\"%s\") after %.1f ms",
-					lt_errname(r.ret), r.ret ? "" : r.buf, r.ns / 1e6);
+	EXPECT_EQ(-EINTR, r.ret)
+		TH_LOG("status read during a start returned %s (\"%s\") after %.1f ms",
+		       lt_errname(r.ret), r.ret ? "" : r.buf, r.ns / 1e6);
 	EXPECT_EQ(0, s.ret) TH_LOG("the start itself: %s", lt_errname(s.ret));
 	lt_expect_attr(_metadata, "status", "pass");
 	EXPECT_EQ(0, lt_knob_set("delay_echo_ms", 0));

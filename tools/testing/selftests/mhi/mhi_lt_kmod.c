@@ -110,7 +110,7 @@ bool lt_mod_available(const char *name)
 		lt_kmod_quiet = false;
 		return false;
 	}
-	found = kmod_module_get_path(mod) != NULL;
+	found = !!kmod_module_get_path(mod);
 	kmod_module_unref(mod);
 	lt_kmod_quiet = false;
 	return found;
