@@ -542,15 +542,12 @@ int lt_knob_set(const char *knob, unsigned long val)
 	return n == len ? 0 : -EPROTO;
 }
 
-int lt_knob_get(const char *knob, unsigned long *val)
+/* A file holding one unsigned number (and a newline) */
+static int lt_read_ulong(const char *path, unsigned long *val)
 {
-	char path[PATH_MAX], buf[64], *nl;
+	char buf[64], *nl;
 	ssize_t n;
-	int ret;
 
-	ret = lt_knob_path(path, sizeof(path), knob);
-	if (ret)
-		return ret;
 	n = lt_read_file(path, buf, sizeof(buf));
 	if (n < 0)
 		return n;
@@ -558,6 +555,15 @@ int lt_knob_get(const char *knob, unsigned long *val)
 	if (nl)
 		*nl = '\0';
 	return lt_parse_ulong(buf, val);
+}
+
+int lt_knob_get(const char *knob, unsigned long *val)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = lt_knob_path(path, sizeof(path), knob);
+	return ret ? ret : lt_read_ulong(path, val);
 }
 
 /* Value of "key=value" in the link's stats file. */
@@ -602,20 +608,11 @@ void lt_knobs_disarm(void)
 
 int lt_module_param(const char *mod, const char *param, unsigned long *val)
 {
-	char path[PATH_MAX], buf[64], *nl;
-	ssize_t n;
+	char path[PATH_MAX];
 	int ret;
 
 	ret = lt_path(path, sizeof(path), "/sys/module/%s/parameters/%s", mod, param);
-	if (ret)
-		return ret;
-	n = lt_read_file(path, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	nl = strchr(buf, '\n');
-	if (nl)
-		*nl = '\0';
-	return lt_parse_ulong(buf, val);
+	return ret ? ret : lt_read_ulong(path, val);
 }
 
 /* xorshift32: reproducible from the printed seed, never returns 0 state. */
