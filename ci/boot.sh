@@ -110,6 +110,7 @@ rig_boot() {
 		>"$LOGDIR/verdict" || rc=$?
 	grep -v '^mhi: ' "$LOGDIR/verdict" || true
 	echo "$RIG_RESULT $rc" >"$LOGDIR/result"
+	[ -z "${RIG_RESULT_FILE:-}" ] || cp "$LOGDIR/result" "$RIG_RESULT_FILE"
 	rig_log "console log: $(rig_rel "$console")"
 	rig_log "KTAP log:    $(rig_rel "$ktap")"
 	rig_log "boot to first KTAP line: $first s; QEMU ran $secs s"
