@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
 #include <linux/completion.h>
+#include <linux/crc32.h>
+#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/dma-direction.h>
 #include <linux/errno.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/kstrtox.h>
 #include <linux/mhi.h>
 #include <linux/minmax.h>
@@ -14,12 +17,14 @@
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/random.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/time.h>
 #include <linux/types.h>
+#include <linux/unaligned.h>
 
 /* The length field of a TRE is 16 bits wide */
 #define MHI_LOOPBACK_MAX_TRE_SIZE	U16_MAX
@@ -44,15 +49,18 @@ MODULE_PARM_DESC(timeout_ms,
 /**
  * struct mhi_loopback_test - State of one test
  * @done: Completed when the test has passed or failed
- * @ul_bufs: Random data sent, one buffer per UL TRE
+ * @ul_bufs: Pattern sent, one buffer per UL TRE
  * @dl_bufs: Buffers receiving the echo, one per DL TRE
  * @num_tre: Number of buffers in @ul_bufs and in @dl_bufs
  * @tre_size: Size of every buffer, in bytes
  * @total: Number of bytes sent
- * @received: Number of bytes echoed back so far
+ * @received: Number of bytes echoed back and matched so far
  * @mismatch: Offset of the first echoed byte that differs from the data sent,
  *            @total if more bytes came back than were sent, SIZE_MAX if the
  *            echo matches so far
+ * @rx_bytes: Number of bytes the DL completions delivered, matched or not
+ * @rx_crc: CRC-32 of the @rx_bytes bytes, in the order they came (not inverted)
+ * @end_ns: When the test passed or failed, in ktime_get_ns() time
  * @ul_pending: Number of UL buffers queued to the channel
  * @dl_pending: Number of DL buffers queued to the channel
  * @error: First error detected by the transfer callbacks, or 0
@@ -66,17 +74,58 @@ struct mhi_loopback_test {
 	size_t total;
 	size_t received;
 	size_t mismatch;
+	size_t rx_bytes;
+	u32 rx_crc;
+	u64 end_ns;
 	unsigned int ul_pending;
 	unsigned int dl_pending;
 	int error;
 };
 
 /**
+ * struct mhi_loopback_report - What the latest start did, for debugfs
+ * @seq: Number of starts that reached the device since probe
+ * @seed: Key of the pattern sent (see mhi_loopback_fill())
+ * @tre_size: Size of the TREs sent
+ * @num_tre: Number of TREs sent
+ * @sent: Number of bytes queued on UL
+ * @received: Number of bytes the DL completions delivered
+ * @crc32: CRC-32 (IEEE 802.3) of the bytes received, in the order they came
+ * @mismatch: Offset of the first byte that differs from the data sent,
+ *            SIZE_MAX if none
+ * @duration_ns: From the first buffer queued to the end of the test
+ * @result: 0 or the negative errno the start returned
+ *
+ * This is a test aid, not ABI: it lets a test check an echo without
+ * trusting this driver's comparison, from the seed and the CRC.
+ */
+struct mhi_loopback_report {
+	u64 seq;
+	u64 seed;
+	u32 tre_size;
+	u32 num_tre;
+	size_t sent;
+	size_t received;
+	u32 crc32;
+	size_t mismatch;
+	u64 duration_ns;
+	int result;
+};
+
+/**
  * struct mhi_loopback - LOOPBACK channel pair of an MHI device
  * @mdev: MHI device of the channel pair
  * @lock: Serialises the tests and the changes of the test parameters
- * @test_lock: Protects @test and its state against the transfer callbacks
+ * @test_lock: Protects @test and its state against the transfer callbacks,
+ *             and @report against its debugfs reader
  * @test: Test running, or NULL
+ * @run: State of the tests, used by one test at a time
+ * @report: What the latest start did
+ * @debugfs: debugfs directory of the device
+ * @ul_bufs: Buffers of the UL TREs, kept from one test to the next
+ * @dl_bufs: Buffers of the DL TREs, kept from one test to the next
+ * @nr_bufs: Number of buffers in @ul_bufs and in @dl_bufs
+ * @buf_size: Size of each of these buffers
  * @status: Result of the latest test: "not started", "pass" or "fail"
  * @tre_size: Size of the TREs of the next test
  * @num_tre: Number of TREs of the next test
@@ -87,8 +136,15 @@ struct mhi_loopback_test {
 struct mhi_loopback {
 	struct mhi_device *mdev;
 	struct mutex lock; /* serialises the tests */
-	spinlock_t test_lock; /* protects the running test */
+	spinlock_t test_lock; /* protects the running test and the report */
 	struct mhi_loopback_test *test;
+	struct mhi_loopback_test run;
+	struct mhi_loopback_report report;
+	struct dentry *debugfs;
+	u8 **ul_bufs;
+	u8 **dl_bufs;
+	unsigned int nr_bufs;
+	size_t buf_size;
 	const char *status;
 	u32 tre_size;
 	u32 num_tre;
@@ -96,6 +152,53 @@ struct mhi_loopback {
 	bool prepared;
 	bool removing;
 };
+
+static struct dentry *mhi_loopback_debugfs_root;
+
+/*
+ * The data sent is a keyed, position-dependent pattern: the 8 bytes at
+ * stream offset 8 * i are splitmix64(seed + (i + 1) * golden ratio), little
+ * endian. A new seed is drawn for every test, so that neither the echo of an
+ * earlier test nor a chunk echoed at the wrong offset can match. The
+ * selftest regenerates the pattern from the seed to check an echo on its
+ * own (tools/testing/selftests/mhi).
+ */
+#define MHI_LOOPBACK_GOLDEN	0x9e3779b97f4a7c15ULL
+
+static u64 mhi_loopback_word(u64 seed, u64 index)
+{
+	u64 z = seed + (index + 1) * MHI_LOOPBACK_GOLDEN;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+
+	return z ^ (z >> 31);
+}
+
+/* Fill @buf with the @len bytes of the pattern that start at @offset */
+static void mhi_loopback_fill(u8 *buf, size_t len, u64 seed, u64 offset)
+{
+	u64 index = offset / 8;
+	unsigned int skip = offset % 8;
+	u8 word[8];
+
+	if (skip) {
+		size_t count = min_t(size_t, len, 8 - skip);
+
+		put_unaligned_le64(mhi_loopback_word(seed, index++), word);
+		memcpy(buf, word + skip, count);
+		buf += count;
+		len -= count;
+	}
+
+	for (; len >= 8; len -= 8, buf += 8)
+		put_unaligned_le64(mhi_loopback_word(seed, index++), buf);
+
+	if (len) {
+		put_unaligned_le64(mhi_loopback_word(seed, index), word);
+		memcpy(buf, word, len);
+	}
+}
 
 /* Reduce an error of the MHI core to the errors documented for start */
 static int mhi_loopback_errno(int err)
@@ -109,12 +212,20 @@ static int mhi_loopback_errno(int err)
 	}
 }
 
+static void mhi_loopback_end(struct mhi_loopback_test *test)
+{
+	if (!test->end_ns)
+		test->end_ns = ktime_get_ns();
+
+	complete(&test->done);
+}
+
 static void mhi_loopback_fail(struct mhi_loopback_test *test, int err)
 {
 	if (!test->error)
 		test->error = err;
 
-	complete(&test->done);
+	mhi_loopback_end(test);
 }
 
 static bool mhi_loopback_passed(struct mhi_loopback_test *test)
@@ -173,7 +284,7 @@ static void mhi_loopback_ul_xfer_cb(struct mhi_device *mdev,
 	else if (result->transaction_status)
 		mhi_loopback_fail(test, -EIO);
 	else if (mhi_loopback_passed(test))
-		complete(&test->done);
+		mhi_loopback_end(test);
 
 out_unlock:
 	spin_unlock_bh(&loopback->test_lock);
@@ -213,6 +324,13 @@ static void mhi_loopback_dl_xfer_cb(struct mhi_device *mdev,
 		goto out_unlock;
 	}
 
+	/*
+	 * Account for every byte delivered, before and whatever the
+	 * comparison below decides: the report must not depend on it.
+	 */
+	test->rx_bytes += len;
+	test->rx_crc = crc32_le(test->rx_crc, buf, len);
+
 	if (test->error)
 		goto out_unlock;
 
@@ -246,64 +364,97 @@ static void mhi_loopback_dl_xfer_cb(struct mhi_device *mdev,
 	}
 
 	if (mhi_loopback_passed(test))
-		complete(&test->done);
+		mhi_loopback_end(test);
 
 out_unlock:
 	spin_unlock_bh(&loopback->test_lock);
 }
 
-static void mhi_loopback_test_free(struct mhi_loopback_test *test)
+static void mhi_loopback_bufs_free(struct mhi_loopback *loopback)
 {
 	unsigned int i;
 
-	for (i = 0; i < test->num_tre; i++) {
-		kfree(test->ul_bufs[i]);
-		kfree(test->dl_bufs[i]);
+	for (i = 0; i < loopback->nr_bufs; i++) {
+		kfree(loopback->ul_bufs[i]);
+		kfree(loopback->dl_bufs[i]);
 	}
 
-	kfree(test->ul_bufs);
-	kfree(test->dl_bufs);
-	kfree(test);
+	kfree(loopback->ul_bufs);
+	kfree(loopback->dl_bufs);
+	loopback->ul_bufs = NULL;
+	loopback->dl_bufs = NULL;
+	loopback->nr_bufs = 0;
+	loopback->buf_size = 0;
 }
 
-/* Every buffer is allocated on its own so that it can be mapped for DMA */
-static struct mhi_loopback_test *mhi_loopback_test_alloc(unsigned int num_tre,
-							 size_t tre_size)
+/*
+ * The buffers are kept from one test to the next and allocated again only
+ * when the shape of the tests changes. Every buffer is allocated on its own
+ * so that it can be mapped for DMA.
+ */
+static int mhi_loopback_bufs_get(struct mhi_loopback *loopback,
+				 unsigned int num_tre, size_t tre_size)
 {
-	struct mhi_loopback_test *test;
 	unsigned int i;
 
-	test = kzalloc_obj(*test);
-	if (!test)
-		return NULL;
+	if (loopback->buf_size == tre_size && loopback->nr_bufs >= num_tre)
+		return 0;
 
-	init_completion(&test->done);
-	test->tre_size = tre_size;
-	test->mismatch = SIZE_MAX;
-	if (check_mul_overflow(tre_size, num_tre, &test->total))
-		goto err_free_test;
+	mhi_loopback_bufs_free(loopback);
 
-	test->ul_bufs = kzalloc_objs(*test->ul_bufs, num_tre);
-	test->dl_bufs = kzalloc_objs(*test->dl_bufs, num_tre);
-	if (!test->ul_bufs || !test->dl_bufs)
-		goto err_free_test;
+	loopback->ul_bufs = kcalloc(num_tre, sizeof(*loopback->ul_bufs), GFP_KERNEL);
+	loopback->dl_bufs = kcalloc(num_tre, sizeof(*loopback->dl_bufs), GFP_KERNEL);
+	if (!loopback->ul_bufs || !loopback->dl_bufs)
+		goto err_free;
 
-	test->num_tre = num_tre;
 	for (i = 0; i < num_tre; i++) {
-		test->ul_bufs[i] = kmalloc(tre_size, GFP_KERNEL);
-		test->dl_bufs[i] = kmalloc(tre_size, GFP_KERNEL);
-		if (!test->ul_bufs[i] || !test->dl_bufs[i])
-			goto err_free_test;
-
-		get_random_bytes(test->ul_bufs[i], tre_size);
+		loopback->ul_bufs[i] = kmalloc(tre_size, GFP_KERNEL);
+		loopback->dl_bufs[i] = kmalloc(tre_size, GFP_KERNEL);
+		loopback->nr_bufs = i + 1;
+		if (!loopback->ul_bufs[i] || !loopback->dl_bufs[i])
+			goto err_free;
 	}
 
-	return test;
+	loopback->buf_size = tre_size;
 
-err_free_test:
-	mhi_loopback_test_free(test);
+	return 0;
 
-	return NULL;
+err_free:
+	mhi_loopback_bufs_free(loopback);
+
+	return -ENOMEM;
+}
+
+/* Set up the test of @num_tre TREs of @tre_size bytes, keyed by @seed */
+static int mhi_loopback_test_init(struct mhi_loopback *loopback,
+				  unsigned int num_tre, size_t tre_size, u64 seed)
+{
+	struct mhi_loopback_test *test = &loopback->run;
+	unsigned int i;
+	size_t total;
+	int ret;
+
+	if (check_mul_overflow(tre_size, num_tre, &total))
+		return -ENOMEM;
+
+	ret = mhi_loopback_bufs_get(loopback, num_tre, tre_size);
+	if (ret)
+		return ret;
+
+	memset(test, 0, sizeof(*test));
+	init_completion(&test->done);
+	test->ul_bufs = loopback->ul_bufs;
+	test->dl_bufs = loopback->dl_bufs;
+	test->num_tre = num_tre;
+	test->tre_size = tre_size;
+	test->total = total;
+	test->mismatch = SIZE_MAX;
+	test->rx_crc = ~0U;
+
+	for (i = 0; i < num_tre; i++)
+		mhi_loopback_fill(test->ul_bufs[i], tre_size, seed, (u64)i * tre_size);
+
+	return 0;
 }
 
 static int mhi_loopback_prepare(struct mhi_loopback *loopback)
@@ -358,12 +509,35 @@ static int mhi_loopback_queue(struct mhi_loopback *loopback,
 	return ret;
 }
 
+/* Publish what the start did, for the debugfs reader */
+static void mhi_loopback_record(struct mhi_loopback *loopback,
+				struct mhi_loopback_test *test, u64 seed,
+				u64 start_ns, int ret)
+{
+	struct mhi_loopback_report *report = &loopback->report;
+
+	spin_lock_bh(&loopback->test_lock);
+	report->seq++;
+	report->seed = seed;
+	report->tre_size = test->tre_size;
+	report->num_tre = test->num_tre;
+	report->sent = test->total;
+	report->received = test->rx_bytes;
+	report->crc32 = ~test->rx_crc;
+	report->mismatch = test->mismatch < test->total ? test->mismatch : SIZE_MAX;
+	report->duration_ns = (test->end_ns ?: ktime_get_ns()) - start_ns;
+	report->result = ret;
+	spin_unlock_bh(&loopback->test_lock);
+}
+
 static int mhi_loopback_run(struct mhi_loopback *loopback)
 {
+	struct mhi_loopback_test *test = &loopback->run;
 	unsigned int num_tre = loopback->num_tre;
 	struct device *dev = &loopback->mdev->dev;
-	struct mhi_loopback_test *test;
+	u64 seed = get_random_u64();
 	long timeout = 0;
+	u64 start_ns;
 	unsigned int i;
 	int ret;
 
@@ -377,13 +551,15 @@ static int mhi_loopback_run(struct mhi_loopback *loopback)
 			return ret == -ENOMEM ? ret : -ENODEV;
 	}
 
-	test = mhi_loopback_test_alloc(num_tre, loopback->tre_size);
-	if (!test)
-		return -ENOMEM;
+	ret = mhi_loopback_test_init(loopback, num_tre, loopback->tre_size, seed);
+	if (ret)
+		return ret;
 
 	spin_lock_bh(&loopback->test_lock);
 	loopback->test = test;
 	spin_unlock_bh(&loopback->test_lock);
+
+	start_ns = ktime_get_ns();
 
 	/* Queue the DL buffers first, so that the echo finds them */
 	for (i = 0, ret = 0; i < num_tre && !ret; i++)
@@ -416,6 +592,8 @@ static int mhi_loopback_run(struct mhi_loopback *loopback)
 	}
 	spin_unlock_bh(&loopback->test_lock);
 
+	mhi_loopback_record(loopback, test, seed, start_ns, ret);
+
 	if (ret) {
 		if (test->mismatch < test->total)
 			dev_err(dev, "Echo differs from the data sent at byte %zu\n",
@@ -430,10 +608,35 @@ static int mhi_loopback_run(struct mhi_loopback *loopback)
 		mhi_loopback_flush(loopback);
 	}
 
-	mhi_loopback_test_free(test);
-
 	return ret;
 }
+
+static int mhi_loopback_report_show(struct seq_file *s, void *unused)
+{
+	struct mhi_loopback *loopback = s->private;
+	struct mhi_loopback_report report;
+
+	spin_lock_bh(&loopback->test_lock);
+	report = loopback->report;
+	spin_unlock_bh(&loopback->test_lock);
+
+	seq_printf(s, "seq=%llu\n", report.seq);
+	seq_printf(s, "seed=0x%016llx\n", report.seed);
+	seq_printf(s, "tre_size=%u\n", report.tre_size);
+	seq_printf(s, "num_tre=%u\n", report.num_tre);
+	seq_printf(s, "sent=%zu\n", report.sent);
+	seq_printf(s, "received=%zu\n", report.received);
+	seq_printf(s, "crc32=0x%08x\n", report.crc32);
+	if (report.mismatch == SIZE_MAX)
+		seq_puts(s, "mismatch=none\n");
+	else
+		seq_printf(s, "mismatch=%zu\n", report.mismatch);
+	seq_printf(s, "duration_ns=%llu\n", report.duration_ns);
+	seq_printf(s, "result=%d\n", report.result);
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mhi_loopback_report);
 
 static ssize_t tre_size_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
@@ -600,6 +803,12 @@ static int mhi_loopback_probe(struct mhi_device *mdev,
 		goto err_unprepare;
 	}
 
+	/* The per-start report is a test aid: a debugfs failure is not fatal */
+	loopback->debugfs = debugfs_create_dir(dev_name(&mdev->dev),
+					       mhi_loopback_debugfs_root);
+	debugfs_create_file("last_start", 0400, loopback->debugfs, loopback,
+			    &mhi_loopback_report_fops);
+
 	return 0;
 
 err_unprepare:
@@ -619,10 +828,13 @@ static void mhi_loopback_remove(struct mhi_device *mdev)
 
 	/* This waits for the attribute methods running, a test included */
 	sysfs_remove_group(&mdev->dev.kobj, &mhi_loopback_group);
+	debugfs_remove_recursive(loopback->debugfs);
 
 	if (loopback->prepared)
 		mhi_unprepare_from_transfer(mdev);
 
+	/* The reset channels hold none of the buffers any more */
+	mhi_loopback_bufs_free(loopback);
 	mutex_destroy(&loopback->lock);
 }
 
@@ -642,7 +854,27 @@ static struct mhi_driver mhi_loopback_driver = {
 		.name = "mhi_loopback",
 	},
 };
-module_mhi_driver(mhi_loopback_driver);
+
+static int __init mhi_loopback_init(void)
+{
+	int ret;
+
+	mhi_loopback_debugfs_root = debugfs_create_dir("mhi_loopback", NULL);
+
+	ret = mhi_driver_register(&mhi_loopback_driver);
+	if (ret)
+		debugfs_remove_recursive(mhi_loopback_debugfs_root);
+
+	return ret;
+}
+module_init(mhi_loopback_init);
+
+static void __exit mhi_loopback_exit(void)
+{
+	mhi_driver_unregister(&mhi_loopback_driver);
+	debugfs_remove_recursive(mhi_loopback_debugfs_root);
+}
+module_exit(mhi_loopback_exit);
 
 MODULE_DESCRIPTION("MHI LOOPBACK client driver");
 MODULE_LICENSE("GPL");
