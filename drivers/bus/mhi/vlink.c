@@ -126,6 +126,7 @@ struct vlink_fault {
  * @host_irqs: interrupts delivered to the host
  * @ep_irqs: interrupts delivered to the endpoint
  * @xlate_errors: endpoint accesses outside host memory or the data window
+ * @echo_delays: downlink payload writes held by @delay_echo_ms so far
  */
 struct vlink_stats {
 	atomic64_t ul_bytes;
@@ -136,6 +137,7 @@ struct vlink_stats {
 	atomic64_t host_irqs;
 	atomic64_t ep_irqs;
 	atomic64_t xlate_errors;
+	atomic64_t echo_delays;
 };
 
 /**
@@ -168,7 +170,11 @@ struct vlink_stats {
  * @maps: endpoint alloc_map/unmap_free balance
  * @stats: counters
  * @drop_echo: knob: downlink payload writes that land nothing
- * @corrupt_echo: knob: downlink payload writes with a flipped byte
+ * @corrupt_echo: knob: downlink payload writes with flipped bytes
+ * @corrupt_skip: knob: downlink payload writes let through before
+ *		  @corrupt_echo fires
+ * @corrupt_offset: knob: first byte flipped, modulo the size of the write
+ * @corrupt_len: knob: number of bytes flipped from there (at least 1)
  * @fail_dma: knob: endpoint payload transfers that fail
  * @delay_echo_ms: delay before every downlink payload write
  * @debugfs: debugfs directory of the link
@@ -207,6 +213,9 @@ struct vlink {
 	struct vlink_stats stats;
 	struct vlink_fault drop_echo;
 	struct vlink_fault corrupt_echo;
+	atomic_t corrupt_skip;
+	u32 corrupt_offset;
+	u32 corrupt_len;
 	struct vlink_fault fail_dma;
 	u32 delay_echo_ms;
 
@@ -656,6 +665,18 @@ static int vlink_ul_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 	return 0;
 }
 
+/* Flip corrupt_len bytes from corrupt_offset (modulo @size) on, wrapping */
+static void vlink_corrupt(struct vlink *vl, u8 *buf, size_t size)
+{
+	size_t len = clamp_t(size_t, READ_ONCE(vl->corrupt_len), 1, size);
+	size_t pos = READ_ONCE(vl->corrupt_offset) % size;
+
+	while (len--) {
+		buf[pos] ^= 0xff;
+		pos = (pos + 1) % size;
+	}
+}
+
 /* Downlink payload: the endpoint to host memory. */
 static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 {
@@ -665,8 +686,10 @@ static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 	if (vlink_fault_fire(&vl->fail_dma))
 		return -EIO;
 
-	if (delay_ms)
+	if (delay_ms) {
+		atomic64_inc(&vl->stats.echo_delays);
 		msleep(delay_ms);
+	}
 
 	if (vlink_fault_fire(&vl->drop_echo)) {
 		/* The payload is lost on the way: nothing lands, nothing counts */
@@ -677,8 +700,10 @@ static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 			return -EFAULT;
 
 		memcpy(dst, info->dev_addr, info->size);
-		if (vlink_fault_fire(&vl->corrupt_echo))
-			dst[info->size / 2] ^= 0xff;
+		if (atomic_read(&vl->corrupt_echo.left) > 0 &&
+		    atomic_dec_if_positive(&vl->corrupt_skip) < 0 &&
+		    vlink_fault_fire(&vl->corrupt_echo))
+			vlink_corrupt(vl, dst, info->size);
 		atomic64_add(info->size, &vl->stats.dl_bytes);
 	}
 
@@ -969,6 +994,7 @@ static int vlink_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "host_irqs=%lld\n", atomic64_read(&st->host_irqs));
 	seq_printf(s, "ep_irqs=%lld\n", atomic64_read(&st->ep_irqs));
 	seq_printf(s, "xlate_errors=%lld\n", atomic64_read(&st->xlate_errors));
+	seq_printf(s, "echo_delays=%lld\n", atomic64_read(&st->echo_delays));
 	seq_printf(s, "drop_echo_fired=%lld\n", atomic64_read(&vl->drop_echo.fired));
 	seq_printf(s, "corrupt_echo_fired=%lld\n", atomic64_read(&vl->corrupt_echo.fired));
 	seq_printf(s, "fail_dma_fired=%lld\n", atomic64_read(&vl->fail_dma.fired));
@@ -1104,6 +1130,9 @@ static void vlink_debugfs_init(struct vlink *vl, int id)
 	debugfs_create_file("power", 0200, vl->debugfs, vl, &vlink_power_fops);
 	debugfs_create_atomic_t("drop_echo", 0600, vl->debugfs, &vl->drop_echo.left);
 	debugfs_create_atomic_t("corrupt_echo", 0600, vl->debugfs, &vl->corrupt_echo.left);
+	debugfs_create_atomic_t("corrupt_skip", 0600, vl->debugfs, &vl->corrupt_skip);
+	debugfs_create_u32("corrupt_offset", 0600, vl->debugfs, &vl->corrupt_offset);
+	debugfs_create_u32("corrupt_len", 0600, vl->debugfs, &vl->corrupt_len);
 	debugfs_create_atomic_t("fail_dma", 0600, vl->debugfs, &vl->fail_dma.left);
 	debugfs_create_u32("delay_echo_ms", 0600, vl->debugfs, &vl->delay_echo_ms);
 }
