@@ -104,6 +104,52 @@ void lt_mod_cleanup(void);
 const char *lt_mod_backend(void);
 bool lt_mod_forbidden(int err);
 
+/* evidence of a start, independent of the host client (mhi_lt_evidence.c) */
+#define LT_MAX_LINK_BPS		32000000000ULL	/* PCIe Gen5 x8, one way */
+#define LT_MIN_START_NS		1000ULL		/* a doorbell, DMA both ways, an MSI */
+#define LT_DEBUGFS_MAX		65536
+
+struct lt_report {
+	unsigned long long seq;
+	unsigned long long seed;
+	unsigned long tre_size;
+	unsigned long num_tre;
+	unsigned long long sent;
+	unsigned long long received;
+	uint32_t crc32;
+	unsigned long long mismatch;	/* ULLONG_MAX: none */
+	unsigned long long duration_ns;
+	int result;
+};
+
+struct lt_ring_pos {
+	unsigned long long base, len, rp, wp;
+	unsigned int er;		/* channel: its event ring */
+	unsigned int state;
+};
+
+struct lt_rings {
+	struct lt_ring_pos ul, dl, er;
+	bool er_shared;			/* another channel uses the event ring */
+};
+
+struct lt_evidence {
+	struct lt_report report;	/* before the start */
+	struct lt_rings rings;		/* before the start */
+	unsigned long long ul_moved, dl_moved, events;	/* after the check */
+};
+
+uint32_t lt_crc32(uint32_t crc, const void *buf, size_t len);
+uint32_t lt_pattern_crc(unsigned long long seed, unsigned long long len);
+int lt_report_path(char *buf, size_t len);
+int lt_report_read(struct lt_report *r);
+int lt_rings_read(struct lt_rings *r);
+int lt_evidence_begin(struct lt_evidence *ev);
+int lt_evidence_check(struct lt_evidence *ev, unsigned long tre_size,
+		      unsigned long num_tre, unsigned long long wall_ns, char *why, size_t len);
+int lt_start_checked(unsigned long tre_size, unsigned long num_tre, uint64_t *ns,
+		     char *why, size_t len);
+
 /* per-test kernel log and taint guard */
 struct lt_guard {
 	int kmsg;			/* /dev/kmsg reader, -1 if unavailable */

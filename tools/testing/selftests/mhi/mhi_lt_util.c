@@ -594,7 +594,8 @@ int lt_vlink_stat(const char *key, unsigned long long *val)
 }
 
 static const char * const lt_knobs[] = {
-	"drop_echo", "corrupt_echo", "delay_echo_ms", "fail_dma",
+	"drop_echo", "corrupt_echo", "corrupt_skip", "corrupt_offset", "corrupt_len",
+	"delay_echo_ms", "fail_dma",
 };
 
 void lt_knobs_disarm(void)
