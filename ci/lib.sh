@@ -102,6 +102,13 @@ rig_profile_sweep_step() {
 	esac
 }
 
+rig_profile_held_iters() {
+	case $1 in
+	debug) echo 50 ;;
+	*) echo 200 ;;
+	esac
+}
+
 rig_profile_timeout() {
 	case $1 in
 	debug) echo 2400 ;;
