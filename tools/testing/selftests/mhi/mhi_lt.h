@@ -130,7 +130,6 @@ struct lt_ring_pos {
 
 struct lt_rings {
 	struct lt_ring_pos ul, dl, er;
-	bool er_shared;			/* another channel uses the event ring */
 };
 
 struct lt_evidence {

@@ -219,7 +219,7 @@ int lt_rings_read(struct lt_rings *r)
 {
 	const char *chan = strchr(lt.dev, '_');
 	struct lt_ring_pos pos;
-	unsigned int num, other_er[256], nr_other = 0, i;
+	unsigned int num;
 	char *text, *line, *save;
 	int found = 0, ret;
 
@@ -236,13 +236,8 @@ int lt_rings_read(struct lt_rings *r)
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		memset(&pos, 0, sizeof(pos));
 		ret = lt_parse_channel(line, chan, &num, &pos);
-		if (ret == -ENOENT) {
-			if (strstr(line, " event ring: ") && nr_other < 256 &&
-			    sscanf(strstr(line, " event ring: "), " event ring: %u",
-				   &other_er[nr_other]) == 1)
-				nr_other++;
+		if (ret == -ENOENT)
 			continue;
-		}
 		if (ret)
 			goto out;
 		/* MHI pairs an even UL channel with the odd DL one above it */
@@ -255,9 +250,6 @@ int lt_rings_read(struct lt_rings *r)
 	ret = -ENOENT;
 	if (found != 3 || !r->ul.len || !r->dl.len)
 		goto out;
-	for (i = 0; i < nr_other; i++)
-		if (other_er[i] == r->ul.er || other_er[i] == r->dl.er)
-			r->er_shared = true;
 	ret = lt_read_debugfs("events", text, LT_DEBUGFS_MAX);
 	if (ret)
 		goto out;
