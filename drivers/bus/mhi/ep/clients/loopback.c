@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
+#include <linux/atomic.h>
 #include <linux/container_of.h>
+#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/errno.h>
 #include <linux/list.h>
@@ -8,7 +10,9 @@
 #include <linux/mod_devicetable.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/minmax.h>
 #include <linux/overflow.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -18,6 +22,32 @@ static unsigned int max_backlog = SZ_4M;
 module_param(max_backlog, uint, 0644);
 MODULE_PARM_DESC(max_backlog,
 		 "Memory in bytes held by uplink transfers waiting for the host to post downlink buffers; transfers beyond it are dropped (default: 4 MiB)");
+
+static struct dentry *mhi_ep_loopback_debugfs;
+
+/*
+ * Echo faults, armed from debugfs to test the host side: each knob is the
+ * number of echoes it still spoils. Echoes are the uplink transfers handed
+ * over by the endpoint core, one per host TRE (or per piece of a TRE the core
+ * reads in several goes). Not an ABI.
+ */
+enum mhi_ep_loopback_fault_id {
+	MHI_EP_LOOPBACK_TRUNCATE,	/* the echo loses its last fault_len bytes */
+	MHI_EP_LOOPBACK_EXTEND,		/* fault_len bytes are appended to it */
+	MHI_EP_LOOPBACK_DUPLICATE,	/* it is sent twice */
+	MHI_EP_LOOPBACK_REORDER,	/* it is sent after the next echo */
+	MHI_EP_LOOPBACK_NR_FAULTS,
+};
+
+static const char * const mhi_ep_loopback_fault_names[] = {
+	[MHI_EP_LOOPBACK_TRUNCATE] = "truncate_echo",
+	[MHI_EP_LOOPBACK_EXTEND] = "extend_echo",
+	[MHI_EP_LOOPBACK_DUPLICATE] = "duplicate_echo",
+	[MHI_EP_LOOPBACK_REORDER] = "reorder_echo",
+};
+
+/* Bytes appended by extend_echo: never a run the host's pattern would hold */
+#define MHI_EP_LOOPBACK_FILL	0xa5
 
 /**
  * struct mhi_ep_loopback_echo - Uplink transfer to be sent back to the host
@@ -41,6 +71,13 @@ struct mhi_ep_loopback_echo {
  * @generation: Incremented whenever the channels are disconnected, so that a
  *              transfer taken from @backlog before that is not put back
  * @dropped: Number of uplink transfers that could not be echoed
+ * @held: Echo kept back by reorder_echo until the next one is queued
+ * @debugfs: Directory of the fault knobs
+ * @fault_left: Knobs: echoes each fault still spoils
+ * @fault_skip: Knob: echoes let through before an armed fault fires
+ * @fault_len: Knob: bytes taken off or added by truncate_echo and extend_echo
+ * @fault_fired: Number of echoes each fault has spoilt
+ * @echoes: Number of echoes queued
  */
 struct mhi_ep_loopback {
 	struct mhi_ep_device *mdev;
@@ -50,6 +87,13 @@ struct mhi_ep_loopback {
 	size_t backlog_size;
 	unsigned int generation;
 	unsigned long dropped;
+	struct mhi_ep_loopback_echo *held;
+	struct dentry *debugfs;
+	atomic_t fault_left[MHI_EP_LOOPBACK_NR_FAULTS];
+	atomic_t fault_skip;
+	u32 fault_len;
+	atomic64_t fault_fired[MHI_EP_LOOPBACK_NR_FAULTS];
+	atomic64_t echoes;
 };
 
 static size_t mhi_ep_loopback_echo_size(struct mhi_ep_loopback_echo *echo)
@@ -79,12 +123,53 @@ static void mhi_ep_loopback_flush(struct mhi_ep_loopback *loopback)
 
 	spin_lock(&loopback->lock);
 	list_splice_init(&loopback->backlog, &stale);
+	if (loopback->held)
+		list_add_tail(&loopback->held->node, &stale);
+	loopback->held = NULL;
 	loopback->backlog_size = 0;
 	loopback->generation++;
 	spin_unlock(&loopback->lock);
 
 	list_for_each_entry_safe(echo, tmp, &stale, node)
 		kfree(echo);
+}
+
+/* The fault that spoils the next echo, if one is armed and its turn came */
+static int mhi_ep_loopback_fault(struct mhi_ep_loopback *loopback)
+{
+	int i;
+
+	for (i = 0; i < MHI_EP_LOOPBACK_NR_FAULTS; i++) {
+		if (atomic_read(&loopback->fault_left[i]) <= 0)
+			continue;
+
+		if (atomic_dec_if_positive(&loopback->fault_skip) >= 0)
+			return -1;
+
+		if (atomic_dec_if_positive(&loopback->fault_left[i]) < 0)
+			continue;
+
+		atomic64_inc(&loopback->fault_fired[i]);
+		return i;
+	}
+
+	return -1;
+}
+
+static struct mhi_ep_loopback_echo *mhi_ep_loopback_copy(const void *buf,
+							 size_t len, size_t extra)
+{
+	struct mhi_ep_loopback_echo *echo;
+
+	echo = kmalloc_flex(*echo, data, len + extra);
+	if (!echo)
+		return NULL;
+
+	echo->len = len + extra;
+	memcpy(echo->data, buf, len);
+	memset(echo->data + len, MHI_EP_LOOPBACK_FILL, extra);
+
+	return echo;
 }
 
 /*
@@ -142,14 +227,50 @@ static void mhi_ep_loopback_work(struct work_struct *work)
 	}
 }
 
+/* Add @echo, and what a fault made of it, to the backlog */
+static int mhi_ep_loopback_add(struct mhi_ep_loopback *loopback,
+			       struct mhi_ep_loopback_echo *echo,
+			       struct mhi_ep_loopback_echo *twin, bool hold)
+{
+	size_t size = mhi_ep_loopback_echo_size(echo);
+	struct mhi_ep_loopback_echo *held;
+	int ret = 0;
+
+	if (twin)
+		size += mhi_ep_loopback_echo_size(twin);
+
+	spin_lock(&loopback->lock);
+	held = hold ? NULL : loopback->held;
+	if (held)
+		size += mhi_ep_loopback_echo_size(held);
+
+	if (loopback->backlog_size + size > READ_ONCE(max_backlog)) {
+		ret = -ENOBUFS;
+	} else if (hold && !loopback->held) {
+		loopback->held = echo;
+	} else {
+		list_add_tail(&echo->node, &loopback->backlog);
+		if (twin)
+			list_add_tail(&twin->node, &loopback->backlog);
+		if (held) {
+			list_add_tail(&held->node, &loopback->backlog);
+			loopback->held = NULL;
+		}
+		/* The held echo is accounted for when it joins the backlog */
+		loopback->backlog_size += size;
+	}
+	spin_unlock(&loopback->lock);
+
+	return ret;
+}
+
 static void mhi_ep_loopback_ul_xfer_cb(struct mhi_ep_device *mdev,
 				       struct mhi_result *result)
 {
 	struct mhi_ep_loopback *loopback = dev_get_drvdata(&mdev->dev);
-	size_t len = result->bytes_xferd;
-	struct mhi_ep_loopback_echo *echo;
-	size_t size;
-	bool full;
+	struct mhi_ep_loopback_echo *echo, *twin = NULL;
+	size_t len = result->bytes_xferd, extra = 0;
+	int fault, ret;
 
 	if (result->transaction_status) {
 		if (result->transaction_status == -ENOTCONN)
@@ -158,34 +279,40 @@ static void mhi_ep_loopback_ul_xfer_cb(struct mhi_ep_device *mdev,
 		return;
 	}
 
+	fault = mhi_ep_loopback_fault(loopback);
+	if (fault == MHI_EP_LOOPBACK_TRUNCATE)
+		len -= min_t(size_t, len, max(READ_ONCE(loopback->fault_len), 1U));
+	else if (fault == MHI_EP_LOOPBACK_EXTEND)
+		extra = max(READ_ONCE(loopback->fault_len), 1U);
+
 	/*
 	 * The core frees the buffer when this returns, so keep a copy. An
 	 * empty transfer is echoed as such.
 	 */
-	echo = kmalloc_flex(*echo, data, len);
+	echo = mhi_ep_loopback_copy(result->buf_addr, len, extra);
+	if (echo && fault == MHI_EP_LOOPBACK_DUPLICATE) {
+		twin = mhi_ep_loopback_copy(result->buf_addr, len, 0);
+		if (!twin) {
+			kfree(echo);
+			echo = NULL;
+		}
+	}
+
 	if (!echo) {
 		mhi_ep_loopback_drop(loopback, len, -ENOMEM);
 		return;
 	}
 
-	echo->len = len;
-	memcpy(echo->data, result->buf_addr, len);
-	size = mhi_ep_loopback_echo_size(echo);
-
-	spin_lock(&loopback->lock);
-	full = loopback->backlog_size + size > READ_ONCE(max_backlog);
-	if (!full) {
-		list_add_tail(&echo->node, &loopback->backlog);
-		loopback->backlog_size += size;
-	}
-	spin_unlock(&loopback->lock);
-
-	if (full) {
+	ret = mhi_ep_loopback_add(loopback, echo, twin,
+				  fault == MHI_EP_LOOPBACK_REORDER);
+	if (ret) {
+		kfree(twin);
 		kfree(echo);
-		mhi_ep_loopback_drop(loopback, len, -ENOBUFS);
+		mhi_ep_loopback_drop(loopback, len, ret);
 		return;
 	}
 
+	atomic64_inc(&loopback->echoes);
 	queue_work(system_dfl_wq, &loopback->work);
 }
 
@@ -217,6 +344,41 @@ static void mhi_ep_loopback_dl_xfer_cb(struct mhi_ep_device *mdev,
 	queue_work(system_dfl_wq, &loopback->work);
 }
 
+static int mhi_ep_loopback_stats_show(struct seq_file *s, void *unused)
+{
+	struct mhi_ep_loopback *loopback = s->private;
+	unsigned long dropped;
+	int i;
+
+	spin_lock(&loopback->lock);
+	dropped = loopback->dropped;
+	spin_unlock(&loopback->lock);
+
+	seq_printf(s, "echoes=%lld\n", atomic64_read(&loopback->echoes));
+	seq_printf(s, "dropped=%lu\n", dropped);
+	for (i = 0; i < MHI_EP_LOOPBACK_NR_FAULTS; i++)
+		seq_printf(s, "%s_fired=%lld\n", mhi_ep_loopback_fault_names[i],
+			   atomic64_read(&loopback->fault_fired[i]));
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mhi_ep_loopback_stats);
+
+static void mhi_ep_loopback_debugfs_init(struct mhi_ep_loopback *loopback)
+{
+	struct dentry *dir;
+	int i;
+
+	dir = debugfs_create_dir(dev_name(&loopback->mdev->dev), mhi_ep_loopback_debugfs);
+	loopback->debugfs = dir;
+	for (i = 0; i < MHI_EP_LOOPBACK_NR_FAULTS; i++)
+		debugfs_create_atomic_t(mhi_ep_loopback_fault_names[i], 0600, dir,
+					&loopback->fault_left[i]);
+	debugfs_create_atomic_t("fault_skip", 0600, dir, &loopback->fault_skip);
+	debugfs_create_u32("fault_len", 0600, dir, &loopback->fault_len);
+	debugfs_create_file("stats", 0444, dir, loopback, &mhi_ep_loopback_stats_fops);
+}
+
 static int mhi_ep_loopback_probe(struct mhi_ep_device *mdev,
 				 const struct mhi_device_id *id)
 {
@@ -232,6 +394,7 @@ static int mhi_ep_loopback_probe(struct mhi_ep_device *mdev,
 	INIT_LIST_HEAD(&loopback->backlog);
 
 	dev_set_drvdata(&mdev->dev, loopback);
+	mhi_ep_loopback_debugfs_init(loopback);
 
 	return 0;
 }
@@ -239,6 +402,8 @@ static int mhi_ep_loopback_probe(struct mhi_ep_device *mdev,
 static void mhi_ep_loopback_remove(struct mhi_ep_device *mdev)
 {
 	struct mhi_ep_loopback *loopback = dev_get_drvdata(&mdev->dev);
+
+	debugfs_remove_recursive(loopback->debugfs);
 
 	/*
 	 * The core has disabled both channels and detached the transfer
@@ -265,7 +430,27 @@ static struct mhi_ep_driver mhi_ep_loopback_driver = {
 		.name = "mhi_ep_loopback",
 	},
 };
-module_mhi_ep_driver(mhi_ep_loopback_driver);
+
+static int __init mhi_ep_loopback_init(void)
+{
+	int ret;
+
+	mhi_ep_loopback_debugfs = debugfs_create_dir("mhi_ep_loopback", NULL);
+
+	ret = mhi_ep_driver_register(&mhi_ep_loopback_driver);
+	if (ret)
+		debugfs_remove_recursive(mhi_ep_loopback_debugfs);
+
+	return ret;
+}
+module_init(mhi_ep_loopback_init);
+
+static void __exit mhi_ep_loopback_exit(void)
+{
+	mhi_ep_driver_unregister(&mhi_ep_loopback_driver);
+	debugfs_remove_recursive(mhi_ep_loopback_debugfs);
+}
+module_exit(mhi_ep_loopback_exit);
 
 MODULE_DESCRIPTION("MHI endpoint LOOPBACK client driver");
 MODULE_LICENSE("GPL");
