@@ -171,8 +171,8 @@ struct vlink_stats {
  * @stats: counters
  * @drop_echo: knob: downlink payload writes that land nothing
  * @corrupt_echo: knob: downlink payload writes with flipped bytes
- * @corrupt_skip: knob: downlink payload writes let through before
- *		  @corrupt_echo fires
+ * @echo_skip: knob: downlink payload writes let through before an armed
+ *	       @drop_echo or @corrupt_echo fires
  * @corrupt_offset: knob: first byte flipped, modulo the size of the write
  * @corrupt_len: knob: number of bytes flipped from there (at least 1)
  * @fail_dma: knob: endpoint payload transfers that fail
@@ -213,7 +213,7 @@ struct vlink {
 	struct vlink_stats stats;
 	struct vlink_fault drop_echo;
 	struct vlink_fault corrupt_echo;
-	atomic_t corrupt_skip;
+	atomic_t echo_skip;
 	u32 corrupt_offset;
 	u32 corrupt_len;
 	struct vlink_fault fail_dma;
@@ -677,6 +677,14 @@ static void vlink_corrupt(struct vlink *vl, u8 *buf, size_t size)
 	}
 }
 
+/* An armed echo fault fires once echo_skip writes have gone through */
+static bool vlink_echo_fault(struct vlink *vl, struct vlink_fault *fault)
+{
+	return atomic_read(&fault->left) > 0 &&
+	       atomic_dec_if_positive(&vl->echo_skip) < 0 &&
+	       vlink_fault_fire(fault);
+}
+
 /* Downlink payload: the endpoint to host memory. */
 static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 {
@@ -691,7 +699,7 @@ static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 		msleep(delay_ms);
 	}
 
-	if (vlink_fault_fire(&vl->drop_echo)) {
+	if (vlink_echo_fault(vl, &vl->drop_echo)) {
 		/* The payload is lost on the way: nothing lands, nothing counts */
 		info->size = 0;
 	} else if (info->size) {
@@ -700,9 +708,7 @@ static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 			return -EFAULT;
 
 		memcpy(dst, info->dev_addr, info->size);
-		if (atomic_read(&vl->corrupt_echo.left) > 0 &&
-		    atomic_dec_if_positive(&vl->corrupt_skip) < 0 &&
-		    vlink_fault_fire(&vl->corrupt_echo))
+		if (vlink_echo_fault(vl, &vl->corrupt_echo))
 			vlink_corrupt(vl, dst, info->size);
 		atomic64_add(info->size, &vl->stats.dl_bytes);
 	}
@@ -1130,7 +1136,7 @@ static void vlink_debugfs_init(struct vlink *vl, int id)
 	debugfs_create_file("power", 0200, vl->debugfs, vl, &vlink_power_fops);
 	debugfs_create_atomic_t("drop_echo", 0600, vl->debugfs, &vl->drop_echo.left);
 	debugfs_create_atomic_t("corrupt_echo", 0600, vl->debugfs, &vl->corrupt_echo.left);
-	debugfs_create_atomic_t("corrupt_skip", 0600, vl->debugfs, &vl->corrupt_skip);
+	debugfs_create_atomic_t("echo_skip", 0600, vl->debugfs, &vl->echo_skip);
 	debugfs_create_u32("corrupt_offset", 0600, vl->debugfs, &vl->corrupt_offset);
 	debugfs_create_u32("corrupt_len", 0600, vl->debugfs, &vl->corrupt_len);
 	debugfs_create_atomic_t("fail_dma", 0600, vl->debugfs, &vl->fail_dma.left);

@@ -1635,17 +1635,85 @@ static int lt_restore_modprobe(struct __test_metadata *_metadata)
 	return lt_mod_load(LT_HOST_DRV);
 }
 
+/* The link's surprise removal: the wire is cut, then the host powers down */
+static int lt_remove_link_down(struct __test_metadata *_metadata)
+{
+	(void)_metadata;
+	return lt_vlink_power("down");
+}
+
+static int lt_restore_link_up(struct __test_metadata *_metadata)
+{
+	(void)_metadata;
+	return lt_vlink_power("up");
+}
+
+static int lt_remove_rmmod_vlink(struct __test_metadata *_metadata)
+{
+	(void)_metadata;
+	return lt_mod_unload(LT_VLINK_MOD);
+}
+
+static int lt_restore_modprobe_vlink(struct __test_metadata *_metadata)
+{
+	(void)_metadata;
+	return lt_mod_load(LT_VLINK_MOD);
+}
+
+/* The controller driver's remove: mhi_unregister_controller() under a start */
+static int lt_remove_cntrl_unbind(struct __test_metadata *_metadata)
+{
+	(void)_metadata;
+	return lt_cntrl_bind(false);
+}
+
+static int lt_restore_cntrl_bind(struct __test_metadata *_metadata)
+{
+	(void)_metadata;
+	return lt_cntrl_bind(true);
+}
+
+static int lt_remove_ep_unbind(struct __test_metadata *_metadata)
+{
+	(void)_metadata;
+	return lt_ep_bind(false);
+}
+
+static int lt_restore_ep_bind(struct __test_metadata *_metadata)
+{
+	int ret;
+
+	(void)_metadata;
+	ret = lt_ep_bind(true);
+	return ret ? ret : lt_wait_ep_bound(LT_BIND_WAIT_MS);
+}
+
+/**
+ * struct lt_removal - What goes away under a held start, and what it means
+ * @remove: takes it away while the echo is held
+ * @restore: brings it back
+ * @link_goes: the link's debugfs goes with it (its knobs start disarmed)
+ * @want: how the held start must end: -ENODEV when the host device goes
+ *        away; 0 when only the endpoint client does, since the held echo
+ *        was already handed to the endpoint core
+ */
+struct lt_removal {
+	lt_remove_fn remove;
+	lt_remove_fn restore;
+	bool link_goes;
+	int want;
+};
+
 /*
- * Each iteration: hold a start in flight, remove the host device under it,
+ * Each iteration: hold a start in flight, take something away under it,
  * bring it back and require a checked pass. Every held start must overlap
- * the removal and end with ENODEV; any other ending (a lost completion, a
+ * the removal and end as @rm says; any other ending (a lost completion, a
  * bad echo) fails the test.
  */
-static void lt_held_race(struct __test_metadata *_metadata, lt_remove_fn remove,
-			 lt_remove_fn restore)
+static void lt_held_race(struct __test_metadata *_metadata, const struct lt_removal *rm)
 {
 	unsigned long iters = lt_env_ulong("MHI_LT_HELD_ITERS", 200), i;
-	unsigned long overlaps = 0, enodev = 0, passes = 0, other = 0;
+	unsigned long overlaps = 0, wanted = 0, passes = 0, other = 0;
 	unsigned int hold = lt_env_ulong("MHI_LT_HOLD_MS", 100);
 	uint32_t rng = lt.seed;
 	uint64_t t_rm;
@@ -1663,21 +1731,25 @@ static void lt_held_race(struct __test_metadata *_metadata, lt_remove_fn remove,
 		ret = lt_hold_start(&h, lt.deadline_ms);
 		t_rm = lt_now_ns();
 		EXPECT_EQ(0, ret) TH_LOG("iteration %lu: echo never held: %s", i, lt_errname(ret));
-		ret = remove(_metadata);
+		ret = rm->remove(_metadata);
 		EXPECT_EQ(0, ret) TH_LOG("iteration %lu: removal: %s", i, lt_errname(ret));
 		if (h.th)
 			pthread_join(h.th, NULL);
-		EXPECT_EQ(0, lt_knob_set("delay_echo_ms", 0));
+		if (!rm->link_goes)
+			EXPECT_EQ(0, lt_knob_set("delay_echo_ms", 0));
 		if (h.t0 && h.t0 < t_rm && h.t1 > t_rm)
 			overlaps++;
-		if (h.ret == -ENODEV)
-			enodev++;
+		if (h.ret == rm->want)
+			wanted++;
 		else if (other++ < 4)
-			TH_LOG("iteration %lu: held start ended with %s, not ENODEV", i,
-			       lt_errname(h.ret));
-		ret = restore(_metadata);
+			TH_LOG("iteration %lu: held start ended with %s, not %s", i,
+			       lt_errname(h.ret), lt_errname(rm->want));
+		ret = rm->restore(_metadata);
 		EXPECT_EQ(0, ret) TH_LOG("iteration %lu: restoring: %s", i, lt_errname(ret));
-		ASSERT_EQ(0, lt_wait_bound(true, LT_BIND_WAIT_MS));
+		ASSERT_EQ(0, lt_wait_bound(true, LT_BIND_WAIT_MS))
+			TH_LOG("iteration %lu: %s did not come back", i, lt.dev);
+		if (rm->link_goes)
+			ASSERT_EQ(0, lt_knob_set("delay_echo_ms", 0));
 		ret = lt_start_here(_metadata, NULL);
 		if (!ret)
 			passes++;
@@ -1687,25 +1759,81 @@ static void lt_held_race(struct __test_metadata *_metadata, lt_remove_fn remove,
 		if (other > 16)
 			break;		/* enough said, and each failure costs time */
 	}
-	ksft_print_msg("held_iterations=%lu overlaps=%lu enodev=%lu passes=%lu\n", i,
-		       overlaps, enodev, passes);
+	ksft_print_msg("held_iterations=%lu overlaps=%lu %s=%lu passes=%lu\n", i,
+		       overlaps, rm->want ? lt_errname(rm->want) : "passed", wanted, passes);
 	EXPECT_EQ(iters, overlaps) TH_LOG("held starts that overlapped the removal");
-	EXPECT_EQ(iters, enodev) TH_LOG("held starts that ended with ENODEV");
+	EXPECT_EQ(iters, wanted) TH_LOG("held starts that ended with %s", lt_errname(rm->want));
 	EXPECT_EQ(iters, passes) TH_LOG("starts that passed after the device came back");
 }
 
 TEST_F_TIMEOUT(race, held_start_vs_unbind, LT_RACE_TIMEOUT)
 {
-	lt_held_race(_metadata, lt_remove_unbind, lt_restore_bind);
+	static const struct lt_removal rm = {
+		lt_remove_unbind, lt_restore_bind, false, -ENODEV,
+	};
+
+	lt_held_race(_metadata, &rm);
 }
 
 TEST_F_TIMEOUT(race, held_start_vs_rmmod_host, LT_RACE_TIMEOUT)
 {
+	static const struct lt_removal rm = {
+		lt_remove_rmmod, lt_restore_modprobe, false, -ENODEV,
+	};
 	const char *why;
 
 	if (!lt_can_cycle(_metadata, LT_HOST_DRV, &why))
 		SKIP(return, "%s", why);
-	lt_held_race(_metadata, lt_remove_rmmod, lt_restore_modprobe);
+	lt_held_race(_metadata, &rm);
+}
+
+/* The controller goes away: a surprise removal of the link */
+TEST_F_TIMEOUT(race, held_start_vs_link_down, LT_RACE_TIMEOUT)
+{
+	static const struct lt_removal rm = {
+		lt_remove_link_down, lt_restore_link_up, false, -ENODEV,
+	};
+
+	if (!lt_knob_present("power"))
+		SKIP(return, "no power control on this link");
+	lt_held_race(_metadata, &rm);
+}
+
+/* The controller's module goes away, both controllers with it */
+TEST_F_TIMEOUT(race, held_start_vs_rmmod_vlink, LT_RACE_TIMEOUT)
+{
+	static const struct lt_removal rm = {
+		lt_remove_rmmod_vlink, lt_restore_modprobe_vlink, true, -ENODEV,
+	};
+	const char *why;
+
+	if (!lt_can_cycle(_metadata, LT_VLINK_MOD, &why))
+		SKIP(return, "%s", why);
+	lt_held_race(_metadata, &rm);
+}
+
+/* The controller driver is unbound: the host core's controller removal */
+TEST_F_TIMEOUT(race, held_start_vs_cntrl_unbind, LT_RACE_TIMEOUT)
+{
+	static const struct lt_removal rm = {
+		lt_remove_cntrl_unbind, lt_restore_cntrl_bind, true, -ENODEV,
+	};
+
+	if (!lt_knob_present("power"))
+		SKIP(return, "not a virtual link");
+	lt_held_race(_metadata, &rm);
+}
+
+/* The endpoint client is unbound while the echo it queued is held */
+TEST_F_TIMEOUT(race, held_start_vs_ep_unbind, LT_RACE_TIMEOUT)
+{
+	static const struct lt_removal rm = {
+		lt_remove_ep_unbind, lt_restore_ep_bind, false, 0,
+	};
+
+	if (!lt.epdev[0] || !lt_ep_bound())
+		SKIP(return, "no endpoint client on this machine");
+	lt_held_race(_metadata, &rm);
 }
 
 TEST_F_TIMEOUT(race, start_vs_rmmod_host, LT_RACE_TIMEOUT)
@@ -2148,53 +2276,185 @@ static void lt_canary_knob(const struct lt_canary *c)
 	ksft_test_result_code(ok ? KSFT_PASS : KSFT_FAIL, name, NULL);
 }
 
+/* The endpoint core reads, and the echo client echoes, 32 KiB at most */
+#define LT_EP_CHUNK	32768UL
+
 /*
- * corrupt_echo against every shape of the data tests: bytes flipped in a
- * seeded DL write of the echo (the last TRE of a chained transfer
- * included), at a seeded offset and run length. Every start must fail and
- * the start after it must pass.
+ * Echo faults, each tried on every shape of the data tests: the link's
+ * corrupt_echo and drop_echo, and the echo client's shapes of a bad echo.
+ * Echo @j of a start is the j-th piece the endpoint echoes, in order.
  */
-static void lt_canary_shapes(int cap)
+struct lt_echo_fault {
+	const char *knob;	/* armed to 1 */
+	const char *skip;	/* knob: echoes let through first */
+	const char *len;	/* knob of the bytes involved, or NULL */
+	bool needs_next;	/* shows only with an echo after the faulted one */
+};
+
+static const struct lt_echo_fault lt_echo_faults[] = {
+	{ "corrupt_echo", "echo_skip", "corrupt_len", false },
+	{ "drop_echo", "echo_skip", NULL, false },
+	{ LT_EP_KNOB "truncate_echo", LT_EP_KNOB "fault_skip", LT_EP_KNOB "fault_len", false },
+	{ LT_EP_KNOB "extend_echo", LT_EP_KNOB "fault_skip", LT_EP_KNOB "fault_len", false },
+	{ LT_EP_KNOB "duplicate_echo", LT_EP_KNOB "fault_skip", NULL, true },
+	{ LT_EP_KNOB "reorder_echo", LT_EP_KNOB "fault_skip", NULL, true },
+};
+
+/* A knob's name without the prefix saying whose it is */
+static const char *lt_fault_name(const struct lt_echo_fault *f)
 {
-	static const unsigned int sizes[] = {
-		1, 2, 31, 32, 33, 4095, 4096, 4097, 32767, 32768, 32769, 65534, 65535,
-	};
-	const int nums[] = { 1, 2, cap };
-	unsigned long long f0, f1;
-	unsigned long writes, skip, off, len;
-	uint32_t rng = lt.seed;
-	char name[96], why[320];
-	size_t s, n;
+	size_t n = strlen(LT_EP_KNOB);
+
+	return strncmp(f->knob, LT_EP_KNOB, n) ? f->knob : f->knob + n;
+}
+
+static const unsigned int lt_canary_sizes[] = {
+	1, 2, 31, 32, 33, 4095, 4096, 4097, 32767, 32768, 32769, 65534, 65535,
+};
+
+/* Byte offset of echo @j in a start of @num_tre TREs of @size bytes */
+static unsigned long long lt_echo_offset(unsigned long size, unsigned long j)
+{
+	unsigned long per_tre = (size + LT_EP_CHUNK - 1) / LT_EP_CHUNK;
+
+	return (unsigned long long)(j / per_tre) * size + (j % per_tre) * LT_EP_CHUNK;
+}
+
+static unsigned long lt_echo_size(unsigned long size, unsigned long j)
+{
+	unsigned long per_tre = (size + LT_EP_CHUNK - 1) / LT_EP_CHUNK;
+
+	return j % per_tre == per_tre - 1 ? size - (per_tre - 1) * LT_EP_CHUNK : LT_EP_CHUNK;
+}
+
+static int lt_set_deadline(unsigned long ms)
+{
+	char path[PATH_MAX], buf[32];
+	int len = snprintf(buf, sizeof(buf), "%lu\n", ms);
+	ssize_t n;
+
+	if (lt_path(path, sizeof(path), "/sys/module/%s/parameters/timeout_ms", LT_HOST_DRV))
+		return -ENAMETOOLONG;
+	n = lt_write_file(path, buf, len);
+	return n < 0 ? n : n == len ? 0 : -EPROTO;
+}
+
+/*
+ * One fault on one shape: the faulted start must fail, the knob must have
+ * fired exactly once, and the start after it must pass with its evidence.
+ * A corrupted echo must be reported at the very byte the link inverted.
+ */
+static void lt_canary_cell(const struct lt_echo_fault *f, unsigned int size, int num,
+			   const char *numname, uint32_t *rng, unsigned long clean_ms)
+{
+	unsigned long echoes = (unsigned long)num * ((size + LT_EP_CHUNK - 1) / LT_EP_CHUNK);
+	unsigned long j, off = 0, len = 0;
+	unsigned long long f0, f1, want = ULLONG_MAX;
+	const char *name = lt_fault_name(f);
+	char fired[64], test[96], why[320], lenb[24] = "";
+	struct lt_report r = { .result = 0 };
 	int ret, again;
 	bool ok;
 
-	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+	/* the last echo of a chained start, or a seeded one */
+	j = !strcmp(numname, "2") ? echoes - 1 : lt_rand(rng) % echoes;
+	if (f->needs_next && j == echoes - 1 && echoes > 1)
+		j--;
+	if (f->len)
+		len = 1 + lt_rand(rng) % 16;
+	if (!strcmp(f->knob, "corrupt_echo")) {
+		off = lt_rand(rng) % lt_echo_size(size, j);
+		/* the inverted run wraps to the start of the echo if it is short */
+		want = lt_echo_offset(size, j) + (off + len > lt_echo_size(size, j) ? 0 : off);
+	}
+	snprintf(test, sizeof(test), "canary.%s.tre_%u_num_%s", name, size, numname);
+	snprintf(fired, sizeof(fired), "%s_fired", f->knob);
+
+	lt_knobs_disarm();
+	ok = !lt_vlink_stat(fired, &f0) && !lt_knob_set(f->skip, j) &&
+	     (!f->len || !lt_knob_set(f->len, len)) &&
+	     (!off || !lt_knob_set("corrupt_offset", off));
+	/* a failing start waits for its deadline: make it short */
+	ok = ok && !lt_set_deadline(clean_ms);
+	ok = ok && !lt_knob_set(f->knob, 1);
+	ret = lt_start_checked(size, num, NULL, why, sizeof(why));
+	lt_knobs_disarm();
+	ok = ok && !lt_set_deadline(lt.deadline_ms);
+	ok = ok && !lt_report_read(&r);
+	ok = ok && !lt_vlink_stat(fired, &f1) && f1 == f0 + 1;
+	if (want != ULLONG_MAX && r.mismatch != want) {
+		ksft_print_msg("%s: echo reported bad at byte %lld, the link inverted byte %llu\n",
+			       test, r.mismatch == ULLONG_MAX ? -1LL : (long long)r.mismatch,
+			       want);
+		ok = false;
+	}
+	again = lt_start_checked(size, num, NULL, why, sizeof(why));
+	/*
+	 * A copy of the only echo of a start finds no DL buffer left: it
+	 * stays with the endpoint and is the first thing the next start gets
+	 * back, which must fail that one (a stale echo), not pass it.
+	 */
+	if (!ret && f->needs_next && echoes == 1) {
+		ksft_print_msg("%s: the only echo, sent twice: the next start must fail\n", test);
+		ret = again;	/* 0: the copy was never seen, the cell fails */
+		again = lt_start_checked(size, num, NULL, why, sizeof(why));
+	}
+	if (f->len)
+		snprintf(lenb, sizeof(lenb), ", %lu B", len);
+	ksft_print_msg("%s: echo %lu of %lu%s: start %s (received %llu of %llu), then %s\n",
+		       test, j + 1, echoes, lenb, lt_errname(ret), r.received, r.sent,
+		       lt_errname(again));
+	if (again)
+		ksft_print_msg("%s\n", why);
+	ksft_test_result(ok && ret && !again, "%s\n", test);
+}
+
+/*
+ * Every echo fault against every shape of the data tests (39 shapes, the
+ * last TRE of a chained transfer and 65535 x capacity included). A clean
+ * start of the shape first sets the deadline of the faulted ones.
+ */
+static void lt_canary_shapes(int cap)
+{
+	const int nums[] = { 1, 2, cap };
+	static const char * const numnames[] = { "1", "2", "cap" };
+	unsigned long step = lt_env_ulong("MHI_LT_CANARY_STEP", 1), cell = 0;
+	uint32_t rng = lt.seed;
+	char why[320], name[96];
+	unsigned long clean_ms;
+	uint64_t ns = 0;
+	size_t s, n, k;
+	int ret;
+
+	for (s = 0; s < ARRAY_SIZE(lt_canary_sizes); s++) {
 		for (n = 0; n < ARRAY_SIZE(nums); n++) {
-			/* the endpoint echoes at most 32 KiB per DL write */
-			writes = (unsigned long)nums[n] * ((sizes[s] + 32767) / 32768);
-			skip = n == 1 ? writes - 1 : lt_rand(&rng) % writes;
-			off = lt_rand(&rng) % sizes[s];
-			len = 1 + lt_rand(&rng) % 16;
-			snprintf(name, sizeof(name), "canary.corrupt_echo.tre_%u_num_%s", sizes[s],
-				 n == 2 ? "cap" : n ? "2" : "1");
+			if (cell++ % (step ? step : 1)) {
+				for (k = 0; k < ARRAY_SIZE(lt_echo_faults); k++) {
+					snprintf(name, sizeof(name), "canary.%s.tre_%u_num_%s",
+						 lt_fault_name(&lt_echo_faults[k]),
+						 lt_canary_sizes[s], numnames[n]);
+					ksft_test_result_code(KSFT_SKIP, name,
+							      "sampled out by MHI_LT_CANARY_STEP");
+				}
+				continue;
+			}
 			lt_knobs_disarm();
-			ok = !lt_attr_set_ulong("tre_size", sizes[s]) &&
-			     !lt_attr_set_ulong("num_tre", nums[n]) &&
-			     !lt_vlink_stat("corrupt_echo_fired", &f0) &&
-			     !lt_knob_set("corrupt_skip", skip) &&
-			     !lt_knob_set("corrupt_offset", off) &&
-			     !lt_knob_set("corrupt_len", len) &&
-			     !lt_knob_set("corrupt_echo", 1);
-			ret = lt_start_checked(sizes[s], nums[n], NULL, why, sizeof(why));
-			lt_knobs_disarm();
-			ok = ok && !lt_vlink_stat("corrupt_echo_fired", &f1) && f1 == f0 + 1;
-			again = lt_start_checked(sizes[s], nums[n], NULL, why, sizeof(why));
-			ksft_print_msg("%s: write %lu of %lu at %lu, %lu B: start %s, then %s\n",
-				       name, skip + 1, writes, off, len, lt_errname(ret),
-				       lt_errname(again));
-			if (again == -EBADMSG)
-				ksft_print_msg("%s\n", why);
-			ksft_test_result(ok && ret && !again, "%s\n", name);
+			ret = lt_attr_set_ulong("tre_size", lt_canary_sizes[s]);
+			ret = ret ?: lt_attr_set_ulong("num_tre", nums[n]);
+			ret = ret ?: lt_start_checked(lt_canary_sizes[s], nums[n], &ns, why,
+						      sizeof(why));
+			if (ret)
+				ksft_print_msg("clean start of %u x %d: %s %s\n",
+					       lt_canary_sizes[s], nums[n], lt_errname(ret), why);
+			/* ten times the clean start, 300 ms at least */
+			clean_ms = ns / 100000;
+			if (clean_ms < 300)
+				clean_ms = 300;
+			if (clean_ms > lt.deadline_ms)
+				clean_ms = lt.deadline_ms;
+			for (k = 0; k < ARRAY_SIZE(lt_echo_faults); k++)
+				lt_canary_cell(&lt_echo_faults[k], lt_canary_sizes[s], nums[n],
+					       numnames[n], &rng, clean_ms);
 		}
 	}
 	lt_attr_set_ulong("tre_size", LT_DEFAULT_TRE_SIZE);
@@ -2218,7 +2478,8 @@ static int lt_canary_main(void)
 	if (cap <= 0)
 		ksft_exit_fail_msg("num_tre probe: %s\n", lt_errname(cap));
 	ksft_print_header();
-	ksft_set_plan(3 * ARRAY_SIZE(knobs) + 13 * 3);
+	ksft_set_plan(3 * ARRAY_SIZE(knobs) +
+		      ARRAY_SIZE(lt_canary_sizes) * 3 * ARRAY_SIZE(lt_echo_faults));
 	ksft_print_msg("device=%s vlink=%s deadline=%u ms seed=%u\n", lt.dev, lt.vlink,
 		       lt.deadline_ms, lt.seed);
 	for (i = 0; i < ARRAY_SIZE(knobs); i++)

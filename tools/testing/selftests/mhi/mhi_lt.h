@@ -17,6 +17,7 @@
 #define LT_HOST_DRV		"mhi_loopback"
 #define LT_EP_DRV		"mhi_ep_loopback"
 #define LT_VLINK_MOD		"mhi_vlink"
+#define LT_EP_KNOB		"ep:"	/* prefix of the echo client's knobs */
 
 #define LT_DEFAULT_TRE_SIZE	32
 #define LT_DEFAULT_NUM_TRE	1
@@ -72,11 +73,14 @@ int lt_select(const char *want);
 void lt_map_vlink(void);
 bool lt_ep_bound(void);
 int lt_wait_ep_bound(unsigned int ms);
+int lt_ep_bind(bool bind);
+int lt_cntrl_bind(bool bind);
 
 /* mhi_vlink knobs and counters */
 bool lt_knob_present(const char *knob);
 int lt_knob_set(const char *knob, unsigned long val);
 int lt_knob_get(const char *knob, unsigned long *val);
+int lt_vlink_power(const char *what);
 int lt_vlink_stat(const char *key, unsigned long long *val);
 void lt_knobs_disarm(void);
 int lt_module_param(const char *mod, const char *param, unsigned long *val);

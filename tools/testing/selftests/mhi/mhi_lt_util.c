@@ -510,8 +510,85 @@ int lt_wait_ep_bound(unsigned int ms)
 	return 0;
 }
 
+int lt_ep_bind(bool bind)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	if (!lt.epdev[0])
+		return -ENOENT;
+	ret = lt_path(path, sizeof(path), "/sys/bus/mhi_ep/drivers/%s/%s",
+		      LT_EP_DRV, bind ? "bind" : "unbind");
+	if (ret)
+		return ret;
+	n = lt_write_file(path, lt.epdev, strlen(lt.epdev));
+	return n < 0 ? n : 0;
+}
+
+/*
+ * The device and driver that registered the MHI controller of the device
+ * under test, remembered at unbind: the controller is gone until the bind.
+ */
+static char lt_cntrl_dev[LT_NAME_LEN], lt_cntrl_drv[PATH_MAX];
+
+static int lt_cntrl_parent(void)
+{
+	char path[PATH_MAX], real[PATH_MAX], *slash;
+	int ret;
+
+	ret = lt_path(path, sizeof(path), "/sys/bus/mhi/devices/%s", lt.cntrl);
+	if (ret)
+		return ret;
+	if (!realpath(path, real))
+		return -errno;
+	slash = strrchr(real, '/');
+	if (!slash || slash == real)
+		return -ENOENT;
+	*slash = '\0';
+	slash = strrchr(real, '/');
+	if (!slash || strlen(slash + 1) >= sizeof(lt_cntrl_dev))
+		return -ENAMETOOLONG;
+	snprintf(lt_cntrl_dev, sizeof(lt_cntrl_dev), "%s", slash + 1);
+	if (snprintf(path, sizeof(path), "%s/driver", real) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (!realpath(path, lt_cntrl_drv))
+		return -errno;
+	return 0;
+}
+
+int lt_cntrl_bind(bool bind)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	if (!bind) {
+		ret = lt_cntrl_parent();
+		if (ret)
+			return ret;
+	} else if (!lt_cntrl_dev[0]) {
+		return -ENOENT;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s", lt_cntrl_drv,
+		     bind ? "bind" : "unbind") >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	n = lt_write_file(path, lt_cntrl_dev, strlen(lt_cntrl_dev));
+	return n < 0 ? n : 0;
+}
+
+/*
+ * A knob of the link, or with an "ep:" prefix one of the endpoint echo
+ * client (its debugfs directory is named after the endpoint device).
+ */
 static int lt_knob_path(char *buf, size_t len, const char *knob)
 {
+	if (!strncmp(knob, LT_EP_KNOB, strlen(LT_EP_KNOB))) {
+		if (!lt.epdev[0])
+			return -ENOENT;
+		return lt_path(buf, len, "/sys/kernel/debug/%s/%s/%s", LT_EP_DRV,
+			       lt.epdev, knob + strlen(LT_EP_KNOB));
+	}
 	if (!lt.vlink[0])
 		return -ENOENT;
 	if (snprintf(buf, len, "%s/%s", lt.vlink, knob) >= (int)len)
@@ -557,6 +634,22 @@ static int lt_read_ulong(const char *path, unsigned long *val)
 	return lt_parse_ulong(buf, val);
 }
 
+/* "up", "down" or "cycle" to the link's power control */
+int lt_vlink_power(const char *what)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	ret = lt_knob_path(path, sizeof(path), "power");
+	if (ret)
+		return ret;
+	n = lt_write_file(path, what, strlen(what));
+	if (n < 0)
+		return n;
+	return n == (ssize_t)strlen(what) ? 0 : -EPROTO;
+}
+
 int lt_knob_get(const char *knob, unsigned long *val)
 {
 	char path[PATH_MAX];
@@ -566,7 +659,7 @@ int lt_knob_get(const char *knob, unsigned long *val)
 	return ret ? ret : lt_read_ulong(path, val);
 }
 
-/* Value of "key=value" in the link's stats file. */
+/* Value of "key=value" in the stats file of the link or ("ep:") the echo client */
 int lt_vlink_stat(const char *key, unsigned long long *val)
 {
 	char path[PATH_MAX], buf[4096], *line, *save = NULL, *end;
@@ -574,7 +667,13 @@ int lt_vlink_stat(const char *key, unsigned long long *val)
 	ssize_t n;
 	int ret;
 
-	ret = lt_knob_path(path, sizeof(path), "stats");
+	if (!strncmp(key, LT_EP_KNOB, strlen(LT_EP_KNOB))) {
+		ret = lt_knob_path(path, sizeof(path), LT_EP_KNOB "stats");
+		key += strlen(LT_EP_KNOB);
+		klen -= strlen(LT_EP_KNOB);
+	} else {
+		ret = lt_knob_path(path, sizeof(path), "stats");
+	}
 	if (ret)
 		return ret;
 	n = lt_read_file(path, buf, sizeof(buf));
@@ -594,8 +693,10 @@ int lt_vlink_stat(const char *key, unsigned long long *val)
 }
 
 static const char * const lt_knobs[] = {
-	"drop_echo", "corrupt_echo", "corrupt_skip", "corrupt_offset", "corrupt_len",
+	"drop_echo", "corrupt_echo", "echo_skip", "corrupt_offset", "corrupt_len",
 	"delay_echo_ms", "fail_dma",
+	LT_EP_KNOB "truncate_echo", LT_EP_KNOB "extend_echo", LT_EP_KNOB "duplicate_echo",
+	LT_EP_KNOB "reorder_echo", LT_EP_KNOB "fault_skip", LT_EP_KNOB "fault_len",
 };
 
 void lt_knobs_disarm(void)
