@@ -2475,11 +2475,11 @@ static int lt_canary_main(void)
 	int cap;
 
 	if (!lt.vlink[0])
-		ksft_exit_skip("no fault knob\n");
+		lt_exit_skip("no fault knob\n");
 	cap = lt_probe_capacity();
 	if (cap <= 0)
-		ksft_exit_fail_msg("num_tre probe: %s\n", lt_errname(cap));
-	ksft_print_header();
+		lt_exit_fail("num_tre probe: %s\n", lt_errname(cap));
+	lt_ktap_header();
 	ksft_set_plan(3 * ARRAY_SIZE(knobs) +
 		      ARRAY_SIZE(lt_canary_sizes) * 3 * ARRAY_SIZE(lt_echo_faults));
 	ksft_print_msg("device=%s vlink=%s deadline=%u ms seed=%u\n", lt.dev, lt.vlink,
@@ -2514,17 +2514,37 @@ static void lt_usage(void)
 		"  MHI_LT_WAIT_S (60), MHI_LT_NO_LOAD, MHI_LT_BENCH, MHI_LT_SYSFS_ROOT\n\n");
 }
 
+/* A KTAP document that runs nothing; the names follow its plan, one a line. */
 static void lt_print_names(void)
 {
 	struct __fixture_variant_metadata no_variant = { .name = "" }, *v;
 	struct __fixture_metadata *f;
 	struct __test_metadata *t;
 
+	lt_ktap_info("test names only");
 	for (f = __fixture_list; f; f = f->next)
 		for (v = f->variant ? f->variant : &no_variant; v; v = v->next)
 			for (t = f->tests; t; t = t->next)
 				printf("%s%s%s.%s\n", f->name, v->name[0] ? "." : "",
 				       v->name, t->name);
+}
+
+/*
+ * The harness's own options: it would answer a bad one with its usage and
+ * exit 1 before printing any KTAP, so check them first.
+ */
+static void lt_check_harness_args(int argc, char **argv)
+{
+	int opt;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "dhlF:f:V:v:t:T:r:")) != -1)
+		if (opt == '?')
+			lt_exit_fail("bad option or missing argument: %s (see --help)\n",
+				     argv[optind > 1 ? optind - 1 : 1]);
+	optind = 1;
+	opterr = 1;
 }
 
 static int lt_wait_device(const char *want, unsigned int ms)
@@ -2551,7 +2571,7 @@ static void lt_load_or_skip(const char *mod)
 	if (!ret || ret == -EEXIST)
 		return;
 	if (lt_mod_forbidden(ret))
-		ksft_exit_skip("module loading not permitted\n");
+		lt_exit_skip("module loading not permitted\n");
 	ksft_print_msg("loading %s: %s\n", mod, strerror(-ret));
 }
 
@@ -2564,7 +2584,7 @@ static void lt_prepare(const char *want)
 	int ret;
 
 	if (!lt.fake && geteuid())
-		ksft_exit_skip("not root\n");
+		lt_exit_skip("not root\n");
 	lt.may_load = !lt.fake && !lt_env_ulong("MHI_LT_NO_LOAD", 0);
 
 	ret = lt_select(want);
@@ -2577,20 +2597,20 @@ static void lt_prepare(const char *want)
 	}
 	if (ret) {
 		if (!lt_bus_present())
-			ksft_exit_skip("no MHI bus\n");
-		ksft_exit_skip("no MHI LOOPBACK device\n");
+			lt_exit_skip("no MHI bus\n");
+		lt_exit_skip("no MHI LOOPBACK device\n");
 	}
 	if (lt_bound())
 		return;
 	if (lt.may_load && lt_mod_state(LT_HOST_DRV) == LT_MOD_ABSENT) {
 		if (!lt_mod_available(LT_HOST_DRV))
-			ksft_exit_skip("module mhi_loopback not found\n");
+			lt_exit_skip("module mhi_loopback not found\n");
 		lt_load_or_skip(LT_HOST_DRV);
 	} else if (!lt.fake) {
 		lt_bind(true);
 	}
 	if (lt_wait_bound(true, wait_ms))
-		ksft_exit_fail_msg("%s is not bound to %s\n", lt.dev, LT_HOST_DRV);
+		lt_exit_fail("%s is not bound to %s\n", lt.dev, LT_HOST_DRV);
 }
 
 static void lt_print_info(void)
@@ -2637,7 +2657,7 @@ int main(int argc, char **argv)
 
 	hargv = calloc(argc + 3, sizeof(*hargv));
 	if (!hargv)
-		ksft_exit_fail_msg("out of memory\n");
+		lt_exit_fail("out of memory\n");
 	hargv[hargc++] = argv[0];
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -2673,9 +2693,12 @@ int main(int argc, char **argv)
 			hargv[hargc++] = argv[i];
 		}
 	}
+	lt_check_harness_args(hargc, hargv);
 	/* listing and help need neither root nor a device */
-	if (harness_only)
+	if (harness_only) {
+		lt_ktap_info("test list or usage only (on stderr)");
 		return test_harness_run(hargc, hargv);
+	}
 
 	if (root && *root) {
 		snprintf(lt.root, sizeof(lt.root), "%s", root);
@@ -2693,6 +2716,7 @@ int main(int argc, char **argv)
 		lt.deadline_ms = deadline;
 
 	if (info) {
+		lt_ktap_info("information only");
 		lt_print_info();
 		return KSFT_PASS;
 	}

@@ -153,6 +153,12 @@ int lt_evidence_check(struct lt_evidence *ev, unsigned long tre_size,
 int lt_start_checked(unsigned long tre_size, unsigned long num_tre, uint64_t *ns,
 		     char *why, size_t len);
 
+/* the environment contract (mhi_lt_env.c) */
+void lt_ktap_header(void);
+__noreturn __printf(1, 2) void lt_exit_skip(const char *fmt, ...);
+__noreturn __printf(1, 2) void lt_exit_fail(const char *fmt, ...);
+void lt_ktap_info(const char *what);
+
 /* per-test kernel log and taint guard */
 struct lt_guard {
 	int kmsg;			/* /dev/kmsg reader, -1 if unavailable */
