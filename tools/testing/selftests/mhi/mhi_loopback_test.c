@@ -18,8 +18,13 @@
  *
  * Every test also fails on kernel log splats or new taint (see mhi_lt_util.c).
  * Without root, an MHI bus or a LOOPBACK device the program skips (exit 4).
- * Over the virtual link with no device yet, it loads mhi_ep_loopback,
- * mhi_loopback and mhi_vlink and unloads them at exit. On a board with
+ * With --vlink (MHI_LT_VLINK=1), or on a machine with no MHI controller at
+ * all, it loads mhi_ep_loopback, mhi_loopback and mhi_vlink if the link is
+ * not there yet, and unloads them at exit; a controller without a LOOPBACK
+ * channel is a skip, never a reason to test the link instead. --hardware
+ * (MHI_LT_HARDWARE=1) never loads the link nor touches its knobs, and runs
+ * only the tests that need no link (Documentation/mhi/loopback-selftest.rst).
+ * Every output is a KTAP document, skips included. On a board with
  * several devices pick one with -D, e.g. through run_kselftest.sh:
  *   KSELFTEST_MHI_LOOPBACK_TEST_ARGS="-D mhi1_LOOPBACK"
  * Run with --help for options and environment variables.
@@ -2474,6 +2479,8 @@ static int lt_canary_main(void)
 	size_t i;
 	int cap;
 
+	if (lt.hardware)
+		lt_exit_skip("needs the virtual link\n");
 	if (!lt.vlink[0])
 		lt_exit_skip("no fault knob\n");
 	cap = lt_probe_capacity();
@@ -2506,12 +2513,17 @@ static void lt_usage(void)
 		"  --info                  print what was found and exit\n"
 		"  --names                 print every test name (fixture.variant.test) and exit\n"
 		"  --sysfs-root DIR        read /sys below DIR (tests of this program only)\n"
+		"  --vlink                 test over the virtual link, loading mhi_vlink if needed\n"
+		"  --hardware              never load mhi_vlink nor touch its knobs; only the\n"
+		"                          tests that need no link run (the others SKIP)\n"
+		"Without --vlink, mhi_vlink is loaded only when there is no MHI controller.\n"
 		"Environment: MHI_LT_DEVICE, MHI_LT_SEED, MHI_LT_SWEEP_STEP (1),\n"
 		"  MHI_LT_SWEEP_NUM_TRE (1), MHI_LT_SWEEP_MAX_FAIL (16), MHI_LT_RACE_ITERS (20),\n"
 		"  MHI_LT_THREADS (8), MHI_LT_CONCURRENT_STARTS (5), MHI_LT_RECOVERY_STARTS (100),\n"
 		"  MHI_LT_BENCH_ITERS (10), MHI_LT_LAT_STARTS (200), MHI_LT_DEADLINE_MS (the\n"
 		"  mhi_loopback timeout_ms parameter, else 5000),\n"
-		"  MHI_LT_WAIT_S (60), MHI_LT_NO_LOAD, MHI_LT_BENCH, MHI_LT_SYSFS_ROOT\n\n");
+		"  MHI_LT_WAIT_S (60), MHI_LT_NO_LOAD, MHI_LT_BENCH, MHI_LT_SYSFS_ROOT,\n"
+		"  MHI_LT_VLINK=1 (--vlink), MHI_LT_HARDWARE=1 (--hardware; options win)\n\n");
 }
 
 /* A KTAP document that runs nothing; the names follow its plan, one a line. */
@@ -2547,13 +2559,13 @@ static void lt_check_harness_args(int argc, char **argv)
 	opterr = 1;
 }
 
-static int lt_wait_device(const char *want, unsigned int ms)
+static int lt_wait_device(const char *want, bool vlink_only, unsigned int ms)
 {
 	uint64_t end = lt_now_ns() + (uint64_t)ms * 1000000ULL;
 	int ret;
 
 	for (;;) {
-		ret = lt_select(want);
+		ret = vlink_only ? lt_select_vlink(want) : lt_select(want);
 		if (!ret && lt_bound())
 			return 0;
 		if (lt_now_ns() > end)
@@ -2575,30 +2587,58 @@ static void lt_load_or_skip(const char *mod)
 	ksft_print_msg("loading %s: %s\n", mod, strerror(-ret));
 }
 
-/* Root, a bus, a LOOPBACK device bound to mhi_loopback; else exit here. */
+/*
+ * Load the virtual link (EP client, host client, then the link) and wait for
+ * its LOOPBACK device; skip with the reason when that cannot be done.
+ */
+static int lt_load_vlink(const char *want)
+{
+	static const char * const rig[] = { LT_EP_DRV, LT_HOST_DRV, LT_VLINK_MOD };
+	unsigned int wait_ms = lt_env_ulong("MHI_LT_WAIT_S", 60) * 1000;
+	size_t i;
+
+	if (!lt.may_load)
+		lt_exit_skip("mhi_vlink is not loaded and module loading is off\n");
+	if (!lt_mod_available(LT_VLINK_MOD))
+		lt_exit_skip("module mhi_vlink not found\n");
+	for (i = 0; i < ARRAY_SIZE(rig); i++)
+		lt_load_or_skip(rig[i]);
+	return lt_wait_device(want, true, wait_ms);
+}
+
+/*
+ * Root, a bus, a LOOPBACK device bound to mhi_loopback; else exit here.
+ * No silent fallback to the virtual link: it is loaded only with --vlink or
+ * on a machine that has no MHI controller at all, never with --hardware. A
+ * machine whose controllers have no LOOPBACK channel skips and says so.
+ */
 static void lt_prepare(const char *want)
 {
 	unsigned int wait_ms = lt_env_ulong("MHI_LT_WAIT_S", 60) * 1000;
-	static const char * const rig[] = { LT_EP_DRV, LT_HOST_DRV, LT_VLINK_MOD };
-	size_t i;
+	char why[256];
 	int ret;
 
 	if (!lt.fake && geteuid())
 		lt_exit_skip("not root\n");
 	lt.may_load = !lt.fake && !lt_env_ulong("MHI_LT_NO_LOAD", 0);
 
-	ret = lt_select(want);
-	if (ret && lt.may_load && lt_mod_state(LT_VLINK_MOD) == LT_MOD_ABSENT &&
-	    lt_mod_available(LT_VLINK_MOD)) {
-		/* hardware-free rig: EP client, host client, then the link */
-		for (i = 0; i < ARRAY_SIZE(rig); i++)
-			lt_load_or_skip(rig[i]);
-		ret = lt_wait_device(want, wait_ms);
-	}
-	if (ret) {
-		if (!lt_bus_present())
-			lt_exit_skip("no MHI bus\n");
-		lt_exit_skip("no MHI LOOPBACK device\n");
+	if (lt.use_vlink) {
+		ret = lt_select_vlink(want);
+		if (ret && lt_mod_state(LT_VLINK_MOD) == LT_MOD_ABSENT)
+			ret = lt_load_vlink(want);
+		if (ret)
+			lt_exit_skip("no LOOPBACK device%s%s on the virtual link\n",
+				     want ? " " : "", want ? want : "");
+	} else {
+		ret = lt_select(want);
+		if (ret && lt_no_device_reason(want, why, sizeof(why)) <= 0 &&
+		    !lt.hardware && lt_mod_state(LT_VLINK_MOD) == LT_MOD_ABSENT &&
+		    lt_mod_available(LT_VLINK_MOD))
+			ret = lt_load_vlink(want);
+		if (ret) {
+			lt_no_device_reason(want, why, sizeof(why));
+			lt_exit_skip("%s\n", why);
+		}
 	}
 	if (lt_bound())
 		return;
@@ -2623,6 +2663,10 @@ static void lt_print_info(void)
 	unsigned long val;
 	int i, n;
 
+	printf("mode=%s\n", lt_mode_name());
+	n = lt_controllers(names, LT_MAX_DEVS);
+	for (i = 0; i < n; i++)
+		printf("mhi_controller=%s virtual_link=%d\n", names[i], lt_cntrl_is_vlink(names[i]));
 	n = lt_discover(names, LT_MAX_DEVS);
 	for (i = 0; i < n; i++)
 		printf("loopback_device=%s\n", names[i]);
@@ -2646,8 +2690,8 @@ int main(int argc, char **argv)
 	const char *want = getenv("MHI_LT_DEVICE");
 	const char *root = getenv("MHI_LT_SYSFS_ROOT");
 	unsigned long deadline = LT_DEADLINE_MS;
-	bool harness_only = false;
-	int i, hargc = 0;
+	bool harness_only = false, names = false;
+	int i, hargc = 0, opt_vlink = -1, opt_hardware = -1;
 	char **hargv;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -2679,8 +2723,11 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--info")) {
 			info = true;
 		} else if (!strcmp(a, "--names")) {
-			lt_print_names();
-			return KSFT_PASS;
+			names = true;
+		} else if (!strcmp(a, "--vlink")) {
+			opt_vlink = 1;
+		} else if (!strcmp(a, "--hardware")) {
+			opt_hardware = 1;
 		} else if (!strcmp(a, "--help")) {
 			lt_usage();
 			hargv[hargc++] = "-h";
@@ -2692,6 +2739,11 @@ int main(int argc, char **argv)
 				lt_usage();
 			hargv[hargc++] = argv[i];
 		}
+	}
+	lt_set_mode(opt_vlink, opt_hardware);
+	if (names) {
+		lt_print_names();
+		return KSFT_PASS;
 	}
 	lt_check_harness_args(hargc, hargv);
 	/* listing and help need neither root nor a device */
@@ -2709,6 +2761,11 @@ int main(int argc, char **argv)
 		lt.seed = ((unsigned int)time(NULL) ^ ((unsigned int)getpid() << 16)) | 1;
 	lt_prepare(want);
 	lt_map_vlink();
+	if (lt.hardware) {
+		/* stand-in for a modem: the link's knobs and EP side are not there */
+		lt.vlink[0] = '\0';
+		lt.epdev[0] = '\0';
+	}
 	lt.deadline_ms = lt_env_ulong("MHI_LT_DEADLINE_MS", 0);
 	if (!lt.deadline_ms && lt_module_param(LT_HOST_DRV, "timeout_ms", &deadline))
 		deadline = LT_DEADLINE_MS;

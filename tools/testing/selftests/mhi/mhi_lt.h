@@ -32,6 +32,8 @@ struct lt_env {
 	char root[PATH_MAX];		/* prefix for /sys paths, "" normally */
 	bool fake;			/* root is a fake tree (tests of the test) */
 	bool may_load;			/* module loading allowed */
+	bool use_vlink;			/* --vlink: test over the virtual link */
+	bool hardware;			/* --hardware: no link, no knobs, hardware tests */
 	char dev[LT_NAME_LEN];		/* selected device, e.g. mhi0_LOOPBACK */
 	char cntrl[LT_NAME_LEN];	/* its controller, e.g. mhi0 */
 	char vlink[PATH_MAX];		/* mhi_vlink debugfs link dir or "" */
@@ -158,6 +160,12 @@ void lt_ktap_header(void);
 __noreturn __printf(1, 2) void lt_exit_skip(const char *fmt, ...);
 __noreturn __printf(1, 2) void lt_exit_fail(const char *fmt, ...);
 void lt_ktap_info(const char *what);
+int lt_controllers(char names[][LT_NAME_LEN], int max);
+bool lt_cntrl_is_vlink(const char *cntrl);
+int lt_select_vlink(const char *want);
+int lt_no_device_reason(const char *want, char *buf, size_t len);
+void lt_set_mode(int opt_vlink, int opt_hardware);
+const char *lt_mode_name(void);
 
 /* per-test kernel log and taint guard */
 struct lt_guard {

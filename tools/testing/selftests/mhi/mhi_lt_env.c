@@ -5,15 +5,23 @@
  * - Every output of the program is a KTAP document: the "TAP version 13"
  *   header comes first, also when the program skips or fails before it ran
  *   a test, and when it only lists or describes (lt_exit_*, lt_ktap_info).
+ * - Which MHI controllers the machine has, and which of them is the
+ *   virtual link (mhi_vlink): the program loads the link only on a machine
+ *   without any controller, or when told to (--vlink).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kselftest.h"
 #include "mhi_lt.h"
+
+/* The platform driver of mhi_vlink; it is the parent of its controllers. */
+#define LT_VLINK_PDRV		"mhi-vlink"
 
 /* ------------------------------------------------------------------------ */
 /* KTAP framing of the early exits                                           */
@@ -59,4 +67,155 @@ void lt_ktap_info(const char *what)
 	lt_ktap_header();
 	printf("1..0 # SKIP %s\n", what);
 	fflush(stdout);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Controllers                                                               */
+/* ------------------------------------------------------------------------ */
+
+static int lt_cmp_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* "mhi<N>": the host core's name of a controller (its channels are mhi<N>_<name>) */
+static bool lt_is_cntrl_name(const char *name)
+{
+	const char *p = name + 3;
+
+	if (strncmp(name, "mhi", 3) || !*p)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/* Controllers under /sys/bus/mhi/devices, sorted; -errno if there is no bus. */
+int lt_controllers(char names[][LT_NAME_LEN], int max)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int n = 0, ret;
+	DIR *dir;
+
+	ret = lt_path(path, sizeof(path), "/sys/bus/mhi/devices");
+	if (ret)
+		return ret;
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)) && n < max) {
+		if (!lt_is_cntrl_name(de->d_name) || strlen(de->d_name) >= LT_NAME_LEN)
+			continue;
+		snprintf(names[n++], LT_NAME_LEN, "%s", de->d_name);
+	}
+	closedir(dir);
+	qsort(names, n, LT_NAME_LEN, lt_cmp_names);
+	return n;
+}
+
+/*
+ * A controller of the virtual link: its parent device is bound to the
+ * platform driver of mhi_vlink. Read from sysfs, so that this holds with the
+ * link's debugfs hidden too.
+ */
+bool lt_cntrl_is_vlink(const char *cntrl)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	if (lt_path(path, sizeof(path), "/sys/bus/mhi/devices/%s/../driver", cntrl))
+		return false;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	return !strcmp(base, LT_VLINK_PDRV);
+}
+
+/* Like lt_select(), among the LOOPBACK devices of the virtual link only. */
+int lt_select_vlink(const char *want)
+{
+	char names[LT_MAX_DEVS][LT_NAME_LEN], cntrl[LT_NAME_LEN], *suffix;
+	int i, n;
+
+	n = lt_discover(names, LT_MAX_DEVS);
+	if (n <= 0)
+		return n ? n : -ENODEV;
+	for (i = 0; i < n; i++) {
+		if (want && *want && strcmp(want, names[i]))
+			continue;
+		memcpy(cntrl, names[i], sizeof(cntrl));
+		suffix = strstr(cntrl, "_LOOPBACK");
+		if (suffix)
+			*suffix = '\0';
+		if (lt_cntrl_is_vlink(cntrl))
+			return lt_select(names[i]);
+	}
+	return -ENODEV;
+}
+
+/*
+ * Why there is nothing to test, for a machine without a LOOPBACK device:
+ * "controller mhi0 has no LOOPBACK channel", "no MHI controller", ...
+ * Returns the number of controllers found (0 or less: none).
+ */
+int lt_no_device_reason(const char *want, char *buf, size_t len)
+{
+	char names[LT_MAX_DEVS][LT_NAME_LEN];
+	size_t o;
+	int i, n;
+
+	if (!lt_bus_present()) {
+		snprintf(buf, len, "no MHI bus");
+		return 0;
+	}
+	n = lt_discover(names, LT_MAX_DEVS);
+	if (want && *want && n > 0) {
+		snprintf(buf, len, "no MHI device %s", want);
+		return n;
+	}
+	n = lt_controllers(names, LT_MAX_DEVS);
+	if (n <= 0) {
+		snprintf(buf, len, "no MHI controller");
+		return n;
+	}
+	o = snprintf(buf, len, "controller%s ", n > 1 ? "s" : "");
+	for (i = 0; i < n && o < len; i++)
+		o += snprintf(buf + o, len - o, "%s%s", i ? ", " : "", names[i]);
+	if (o < len)
+		snprintf(buf + o, len - o, " %s no LOOPBACK channel", n > 1 ? "have" : "has");
+	return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Mode: --vlink, --hardware, or neither                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The options win over MHI_LT_VLINK / MHI_LT_HARDWARE. Both at once is a
+ * contradiction, so it fails (with the KTAP header first).
+ */
+void lt_set_mode(int opt_vlink, int opt_hardware)
+{
+	bool vlink = lt_env_ulong("MHI_LT_VLINK", 0);
+	bool hardware = lt_env_ulong("MHI_LT_HARDWARE", 0);
+
+	if (opt_vlink >= 0 || opt_hardware >= 0) {
+		vlink = opt_vlink > 0;
+		hardware = opt_hardware > 0;
+	}
+	if (vlink && hardware)
+		lt_exit_fail("--vlink and --hardware (MHI_LT_VLINK, MHI_LT_HARDWARE) exclude each other\n");
+	lt.use_vlink = vlink;
+	lt.hardware = hardware;
+}
+
+const char *lt_mode_name(void)
+{
+	return lt.hardware ? "hardware" : lt.use_vlink ? "vlink" : "auto";
 }
