@@ -2511,7 +2511,9 @@ static void lt_usage(void)
 		"  --bench                 run only the measurements (\"# bench:\" lines)\n"
 		"  --canary                prove that the data test fails under each fault knob\n"
 		"  --info                  print what was found and exit\n"
-		"  --names                 print every test name (fixture.variant.test) and exit\n"
+		"  --names                 print \"fixture.variant.test class\" for every test and\n"
+		"                          exit; class is hardware or link (with --hardware:\n"
+		"                          only the hardware tests)\n"
 		"  --sysfs-root DIR        read /sys below DIR (tests of this program only)\n"
 		"  --vlink                 test over the virtual link, loading mhi_vlink if needed\n"
 		"  --hardware              never load mhi_vlink nor touch its knobs; only the\n"
@@ -2526,19 +2528,81 @@ static void lt_usage(void)
 		"  MHI_LT_VLINK=1 (--vlink), MHI_LT_HARDWARE=1 (--hardware; options win)\n\n");
 }
 
-/* A KTAP document that runs nothing; the names follow its plan, one a line. */
+static void lt_test_name(char *buf, size_t len, const struct __fixture_metadata *f,
+			 const struct __fixture_variant_metadata *v,
+			 const struct __test_metadata *t)
+{
+	snprintf(buf, len, "%s%s%s.%s", f->name, v->name[0] ? "." : "", v->name, t->name);
+}
+
+/*
+ * A KTAP document that runs nothing; after its plan, "name class" for each
+ * test that runs in this mode (with --hardware: the hardware tests only).
+ */
 static void lt_print_names(void)
 {
 	struct __fixture_variant_metadata no_variant = { .name = "" }, *v;
 	struct __fixture_metadata *f;
 	struct __test_metadata *t;
+	char name[256];
 
 	lt_ktap_info("test names only");
 	for (f = __fixture_list; f; f = f->next)
 		for (v = f->variant ? f->variant : &no_variant; v; v = v->next)
-			for (t = f->tests; t; t = t->next)
-				printf("%s%s%s.%s\n", f->name, v->name[0] ? "." : "",
-				       v->name, t->name);
+			for (t = f->tests; t; t = t->next) {
+				lt_test_name(name, sizeof(name), f, v, t);
+				if (lt_test_runs_here(name))
+					printf("%s %s\n", name, lt_class_name(lt_test_class(name)));
+			}
+}
+
+/*
+ * --hardware: every test goes through lt_class_gate(), which runs it when
+ * lt_classes[] (mhi_lt_env.c) says it needs no link and reports SKIP
+ * otherwise. The plan and the names stay those of a run on the link.
+ */
+#define LT_MAX_TESTS	256
+
+typedef void (*lt_test_fn)(struct __test_metadata *, struct __fixture_variant_metadata *);
+
+static struct {
+	struct __test_metadata *t;
+	lt_test_fn fn;
+} lt_gated[LT_MAX_TESTS];
+
+static void lt_class_gate(struct __test_metadata *_metadata,
+			  struct __fixture_variant_metadata *variant)
+{
+	char name[256];
+	size_t i;
+
+	lt_test_name(name, sizeof(name), _metadata->fixture, variant, _metadata);
+	if (!lt_test_runs_here(name))
+		SKIP(return, "needs the virtual link");
+	for (i = 0; i < ARRAY_SIZE(lt_gated); i++) {
+		if (lt_gated[i].t == _metadata) {
+			lt_gated[i].fn(_metadata, variant);
+			return;
+		}
+	}
+	ASSERT_TRUE(false) TH_LOG("%s: not gated", name);
+}
+
+static void lt_gate_tests(void)
+{
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+	size_t n = 0;
+
+	for (f = __fixture_list; f; f = f->next) {
+		for (t = f->tests; t; t = t->next) {
+			if (n == ARRAY_SIZE(lt_gated))
+				lt_exit_fail("more than %d tests: raise LT_MAX_TESTS\n", LT_MAX_TESTS);
+			lt_gated[n].t = t;
+			lt_gated[n++].fn = t->fn;
+			t->fn = lt_class_gate;
+		}
+	}
 }
 
 /*
@@ -2783,5 +2847,7 @@ int main(int argc, char **argv)
 		hargv[hargc++] = "-f";
 		hargv[hargc++] = "measure";
 	}
+	if (lt.hardware)
+		lt_gate_tests();
 	return test_harness_run(hargc, hargv);
 }

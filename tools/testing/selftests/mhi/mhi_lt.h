@@ -156,6 +156,12 @@ int lt_start_checked(unsigned long tre_size, unsigned long num_tre, uint64_t *ns
 		     char *why, size_t len);
 
 /* the environment contract (mhi_lt_env.c) */
+enum lt_class {
+	LT_CLASS_NONE = -1,
+	LT_CLASS_HARDWARE,		/* runs on any LOOPBACK device */
+	LT_CLASS_LINK,			/* needs the virtual link */
+};
+
 void lt_ktap_header(void);
 __noreturn __printf(1, 2) void lt_exit_skip(const char *fmt, ...);
 __noreturn __printf(1, 2) void lt_exit_fail(const char *fmt, ...);
@@ -164,6 +170,9 @@ int lt_controllers(char names[][LT_NAME_LEN], int max);
 bool lt_cntrl_is_vlink(const char *cntrl);
 int lt_select_vlink(const char *want);
 int lt_no_device_reason(const char *want, char *buf, size_t len);
+enum lt_class lt_test_class(const char *name);
+const char *lt_class_name(enum lt_class class);
+bool lt_test_runs_here(const char *name);
 void lt_set_mode(int opt_vlink, int opt_hardware);
 const char *lt_mode_name(void);
 

@@ -8,9 +8,13 @@
  * - Which MHI controllers the machine has, and which of them is the
  *   virtual link (mhi_vlink): the program loads the link only on a machine
  *   without any controller, or when told to (--vlink).
+ * - Which tests need the virtual link and which run on hardware: the
+ *   table lt_classes[] below. In --hardware mode the link tests report
+ *   SKIP "needs the virtual link" (see Documentation/mhi/loopback-selftest.rst).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +194,71 @@ int lt_no_device_reason(const char *want, char *buf, size_t len)
 	if (o < len)
 		snprintf(buf + o, len - o, " %s no LOOPBACK channel", n > 1 ? "have" : "has");
 	return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Classes of the tests                                                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * First match wins; patterns are fnmatch(3) globs on fixture.variant.test.
+ * A test that matches no line is unclassified: it does not run in
+ * --hardware mode and tests/selftest.bats fails until it gets a line here.
+ * Race tests are listed one by one on purpose: a new one must be classed.
+ */
+static const struct {
+	const char *pattern;
+	enum lt_class class;
+} lt_classes[] = {
+	/* sysfs ABI, data starts and their evidence: any LOOPBACK device */
+	{ "abi.*",				LT_CLASS_HARDWARE },
+	{ "loopback.*",				LT_CLASS_HARDWARE },
+	{ "measure.*",				LT_CLASS_HARDWARE },
+	{ "sweep.*",				LT_CLASS_HARDWARE },
+	{ "leak.*",				LT_CLASS_HARDWARE },
+	/* host-side unbind and rmmod of mhi_loopback, starts in parallel */
+	{ "race.start_vs_unbind",		LT_CLASS_HARDWARE },
+	{ "race.start_vs_rmmod_host",		LT_CLASS_HARDWARE },
+	{ "race.concurrent_starts",		LT_CLASS_HARDWARE },
+	{ "race.readers_during_starts",		LT_CLASS_HARDWARE },
+	{ "race.module_reload_cycles",		LT_CLASS_HARDWARE },
+	/* the link's fault knobs */
+	{ "fault.*",				LT_CLASS_LINK },
+	/* starts held in flight by the link's delay knob */
+	{ "race.held_start_*",			LT_CLASS_LINK },
+	/* the endpoint's client on this machine: only the link has it here */
+	{ "race.ep_reload_no_lost_start",	LT_CLASS_LINK },
+	{ "race.start_vs_rmmod_ep",		LT_CLASS_LINK },
+	/* unloads mhi_vlink itself */
+	{ "race.vlink_cycles",			LT_CLASS_LINK },
+};
+
+enum lt_class lt_test_class(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(lt_classes); i++)
+		if (!fnmatch(lt_classes[i].pattern, name, 0))
+			return lt_classes[i].class;
+	return LT_CLASS_NONE;
+}
+
+const char *lt_class_name(enum lt_class class)
+{
+	switch (class) {
+	case LT_CLASS_HARDWARE:
+		return "hardware";
+	case LT_CLASS_LINK:
+		return "link";
+	default:
+		return "unclassified";
+	}
+}
+
+/* Whether @name runs in this run's mode (only hardware tests with --hardware). */
+bool lt_test_runs_here(const char *name)
+{
+	return !lt.hardware || lt_test_class(name) == LT_CLASS_HARDWARE;
 }
 
 /* ------------------------------------------------------------------------ */
