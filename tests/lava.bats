@@ -49,6 +49,7 @@ setup() {
 	cat >"$T/ks/run_kselftest.sh" <<-'EOF'
 		#!/bin/sh
 		echo "runner $* args=${KSELFTEST_MHI_LOOPBACK_TEST_ARGS:-}" >>"$CALLS"
+		echo "runner-env hardware=${MHI_LT_HARDWARE:-} vlink=${MHI_LT_VLINK:-}" >>"$CALLS"
 		echo "TAP version 13"
 		echo "1..1"
 		echo "# ok 1 loopback.default"
@@ -183,6 +184,77 @@ calls() {
 		assert_failure 3
 		assert_output --partial "usage:"
 	done
+}
+
+# A sysfs with MHI controllers: "vlink" (mhi0 under the mhi-vlink platform
+# driver, as mhi_vlink makes it) and/or "modem" (mhi1 under a PCI device).
+make_mhi_tree() {
+	rm -rf "$T/sys"
+	mkdir -p "$T/sys/bus/mhi/devices" "$T/sys/bus/platform/drivers/mhi-vlink" \
+		"$T/sys/bus/pci/drivers/mhi-pci-generic"
+	for kind in "$@"; do
+		case $kind in
+		vlink) c=mhi0 dev=devices/platform/mhi-vlink.0 drv=platform/drivers/mhi-vlink ;;
+		modem) c=mhi1 dev=devices/pci0000:00/0000:01:00.0 drv=pci/drivers/mhi-pci-generic ;;
+		esac
+		mkdir -p "$T/sys/$dev/$c/${c}_LOOPBACK"
+		ln -s "../../../bus/$drv" "$T/sys/$dev/driver"
+		ln -s "../../../$dev/$c" "$T/sys/bus/mhi/devices/$c"
+		ln -s "../../../$dev/$c/${c}_LOOPBACK" "$T/sys/bus/mhi/devices/${c}_LOOPBACK"
+	done
+	export SYSFS=$T/sys
+}
+
+@test "run-suite: a hardware job refuses to run when the only MHI controller is the virtual link" {
+	make_mhi_tree vlink
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		MHI_LT_HARDWARE=1 run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 3
+		assert_output "run-suite: hardware job (MHI_LT_HARDWARE=1), but the only MHI controller is the virtual link (mhi0 on mhi_vlink): refusing to run"
+		run calls
+		refute_line --partial "runner -c"
+		assert_line "lava-test-case mhi-runner --result fail --measurement 3 --units exit"
+	done
+}
+
+@test "run-suite: a hardware job runs on a real controller and passes MHI_LT_HARDWARE on" {
+	for tree in modem "modem vlink"; do
+		# shellcheck disable=SC2086 # one kind per word
+		make_mhi_tree $tree
+		for sh in "${SHELLS[@]}"; do
+			reset_calls
+			MHI_LT_HARDWARE=1 run $sh "$SCRIPTS/run-suite.sh"
+			assert_success
+			run calls
+			assert_line "runner -c mhi args="
+			assert_line "runner-env hardware=1 vlink="
+		done
+	done
+	# not a hardware job: the virtual link alone is fine (the QEMU job)
+	make_mhi_tree vlink
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		MHI_LT_VLINK=1 run $sh "$SCRIPTS/run-suite.sh"
+		assert_success
+		run calls
+		assert_line "runner-env hardware= vlink=1"
+	done
+}
+
+@test "LAVA jobs: hardware jobs pass MHI_LT_HARDWARE=1, the QEMU job MHI_LT_VLINK=1" {
+	cd "$REPO/lava-jobs"
+	for f in modem-host.yaml multinode-host-endpoint.yaml testdefs/mhi-loopback-host.yaml \
+		testdefs/mhi-ep-pair-host.yaml; do
+		run grep -c 'MHI_LT_HARDWARE: "1"' "$f"
+		assert_output 1
+		refute grep -q MHI_LT_VLINK "$f"
+	done
+	grep -q 'export .*MHI_LT_HARDWARE' testdefs/mhi-loopback-host.yaml
+	grep -q 'export .*MHI_LT_HARDWARE' testdefs/mhi-ep-pair-host.yaml
+	grep -q 'MHI_LT_VLINK: "1"' qemu-mhi-vlink.yaml
+	grep -q 'export .*MHI_LT_VLINK' qemu-mhi-vlink.yaml
+	refute grep -q MHI_LT_HARDWARE qemu-mhi-vlink.yaml
 }
 
 # ---- ep-setup.sh -------------------------------------------------------------

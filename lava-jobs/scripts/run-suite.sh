@@ -14,6 +14,11 @@
 #   KTAP            the KTAP to LAVA converter                     (ktap)
 #   SYSRQ_TRIGGER   written with "w" (blocked tasks) on a timeout  (/proc/sysrq-trigger)
 #   ECHO_KTAP       1: also copy the stream to stderr for the log  (1)
+#   MHI_LT_HARDWARE 1: a hardware job. It reaches mhi_loopback_test (never
+#                   load the virtual link, skip the tests that need it), and
+#                   the run is refused when the only MHI controller is the
+#                   virtual link (mhi_vlink)                       (0)
+#   SYSFS           where sysfs is mounted                         (/sys)
 #   KSELFTEST_<TEST>_ARGS  passed to the test by run_kselftest.sh itself, e.g.
 #                   KSELFTEST_MHI_LOOPBACK_TEST_ARGS to pick a device.
 #
@@ -24,7 +29,8 @@
 # helpers the two cases are printed as raw <LAVA_SIGNAL_TESTCASE ...> lines.
 #
 # Exit status: the runner's when it failed (124 after SUITE_TIMEOUT), else
-# ktap's (1: failures, 2: unreadable KTAP), 0 when both passed, 3 on a setup error.
+# ktap's (1: failures, 2: unreadable KTAP), 0 when both passed, 3 on a setup error
+# (a refused hardware run included: <collection>-runner fails with 3).
 # POSIX sh only: this runs on busybox boards.
 
 set -u
@@ -38,6 +44,8 @@ SUITE_TIMEOUT=${SUITE_TIMEOUT:-0}
 KTAP=${KTAP:-ktap}
 SYSRQ_TRIGGER=${SYSRQ_TRIGGER:-/proc/sysrq-trigger}
 ECHO_KTAP=${ECHO_KTAP:-1}
+MHI_LT_HARDWARE=${MHI_LT_HARDWARE:-0}
+SYSFS=${SYSFS:-/sys}
 
 die() {
 	echo "$me: $*" >&2
@@ -79,6 +87,42 @@ report() {
 		echo "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=$1 RESULT=$2 MEASUREMENT=$3 UNITS=$4>"
 	fi
 }
+
+# Counts the MHI controllers (mhi<N>) into nv (the virtual link: their
+# parent device is bound to the mhi-vlink platform driver) and no (others);
+# vl lists the names of the first kind.
+count_controllers() {
+	nv=0
+	no=0
+	vl=
+	for c in "$SYSFS"/bus/mhi/devices/mhi*; do
+		name=${c##*/}
+		case ${name#mhi} in
+		'' | *[!0-9]*) continue ;;
+		esac
+		[ -e "$c" ] || continue
+		drv=$(readlink "$c/../driver" 2>/dev/null) || drv=
+		if [ "${drv##*/}" = mhi-vlink ]; then
+			nv=$((nv + 1))
+			vl="${vl:+$vl, }$name"
+		else
+			no=$((no + 1))
+		fi
+	done
+}
+
+case $MHI_LT_HARDWARE in
+0 | '') ;;
+*)
+	export MHI_LT_HARDWARE
+	count_controllers
+	if [ "$nv" -gt 0 ] && [ "$no" -eq 0 ]; then
+		echo "$me: hardware job (MHI_LT_HARDWARE=$MHI_LT_HARDWARE), but the only MHI controller is the virtual link ($vl on mhi_vlink): refusing to run" >&2
+		report "$COLLECTION-runner" fail 3 exit
+		exit 3
+	fi
+	;;
+esac
 
 # Print the pids of the children of process $1.
 children() {
