@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # make check: every test of the project; fails if any fails. In order:
+#   ci/rig.sh tree                     (the kernel tree; tests/selftest.bats
+#                                       builds against it and runs its kunit.py)
 #   bats tests/                        (every tests/*.bats)
 #   make -C tools/testing/ktap check   (if that directory exists)
 #   the mhi kselftests in QEMU, profile default, then profile debug
@@ -31,6 +33,8 @@ run_one() { # name log cmd...
 	"$@" 2>&1 </dev/null | tee "$log" || rc=$?
 	if [ "$rc" -eq 0 ]; then record "$name" 1 0 0; else record "$name" 0 1 0; fi
 }
+
+run_one "kernel tree" "$LOG/tree.log" bash ci/rig.sh tree
 
 shopt -s nullglob
 bats_files=(tests/*.bats)
