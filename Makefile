@@ -8,6 +8,7 @@
 #   make patches      series as git format-patch output in .cache/patches (OUT=)
 #   make checkpatch   scripts/checkpatch.pl --strict on those patches
 #   make kernel | selftest | initramfs | tree | config   single steps
+#   make kselftest-config  defconfig + kselftest-merge satisfy selftests/mhi/config
 #
 # Variables: PROFILE=default|debug  KSRC=/path/to/linux  SERIES=7.2  JOBS=2
 #            TIMEOUT=<s>  RUN_ARGS="<run_kselftest.sh args>"
@@ -25,7 +26,7 @@ KSRC ?=
 export PROFILE SERIES JOBS KSRC TIMEOUT RUN_ARGS RUN_ENV APPEND OUT REFRESH
 
 SETUP_STAMP := .cache/stamps/setup
-STEPS := tree config kernel selftest initramfs run shell bench patches checkpatch
+STEPS := tree config kernel selftest initramfs run shell bench patches checkpatch kselftest-config
 
 # Bad PROFILE or KSRC: one clear line before anything runs.
 ifneq ($(filter-out help clean distclean,$(or $(MAKECMDGOALS),help)),)
@@ -38,7 +39,7 @@ endif
 .PHONY: help setup check clean distclean $(STEPS)
 
 help:
-	@sed -n '3,16s/^# \{0,1\}//p' Makefile
+	@sed -n '3,17s/^# \{0,1\}//p' Makefile
 
 setup:
 	@bash ci/setup.sh

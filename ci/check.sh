@@ -2,6 +2,8 @@
 # make check: every test of the project; fails if any fails. In order:
 #   ci/rig.sh tree                     (the kernel tree; tests/selftest.bats
 #                                       builds against it and runs its kunit.py)
+#   ci/rig.sh kselftest-config         (x86_64_defconfig + make kselftest-merge
+#                                       satisfy tools/testing/selftests/mhi/config)
 #   bats tests/                        (every tests/*.bats)
 #   make -C tools/testing/ktap check   (if that directory exists)
 #   the mhi kselftests in QEMU, profile default, then profile debug
@@ -35,6 +37,7 @@ run_one() { # name log cmd...
 }
 
 run_one "kernel tree" "$LOG/tree.log" bash ci/rig.sh tree
+run_one "kselftest-merge config" "$LOG/kselftest-config.log" bash ci/rig.sh kselftest-config
 
 shopt -s nullglob
 bats_files=(tests/*.bats)

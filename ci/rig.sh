@@ -10,6 +10,8 @@
 #   ci/rig.sh bench        + boot QEMU in bench mode: table, CSV and plot
 #   ci/rig.sh patches      series as commits + git format-patch into OUT
 #   ci/rig.sh checkpatch   + scripts/checkpatch.pl --strict on them
+#   ci/rig.sh kselftest-config  tree + x86_64_defconfig + make kselftest-merge
+#                          in a scratch O=: tools/testing/selftests/mhi/config holds
 #
 # Environment: PROFILE (default|debug), KSRC, SERIES, JOBS, TIMEOUT,
 # RUN_ARGS, RUN_ENV, APPEND, OUT. Each step is skipped when up to date.
@@ -30,6 +32,8 @@ ci=$(dirname "$0")
 . "$ci/patches.sh"
 # shellcheck source=ci/bench.sh
 . "$ci/bench.sh"
+# shellcheck source=ci/kselftest-config.sh
+. "$ci/kselftest-config.sh"
 
 cmd=${1:-run}
 if ! msg=$(rig_validate); then
@@ -42,8 +46,8 @@ fi
 [ "$cmd" = validate ] && exit 0
 
 case $cmd in
-tree | config | kernel | selftest | initramfs | run | shell | bench | patches | checkpatch) ;;
-*) rig_die "unknown step '$cmd' (steps: validate tree config kernel selftest initramfs run shell bench patches checkpatch)" ;;
+tree | config | kernel | selftest | initramfs | run | shell | bench | patches | checkpatch | kselftest-config) ;;
+*) rig_die "unknown step '$cmd' (steps: validate tree config kernel selftest initramfs run shell bench patches checkpatch kselftest-config)" ;;
 esac
 
 rig_paths
@@ -95,5 +99,9 @@ checkpatch)
 	rig_tree
 	rig_patches
 	rig_checkpatch
+	;;
+kselftest-config)
+	rig_tree
+	rig_kselftest_config
 	;;
 esac
