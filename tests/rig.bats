@@ -134,6 +134,35 @@ rig_bash() {
 	assert_success
 }
 
+@test "kselftest-config: a line the merged config does not meet fails; y meets m" {
+	printf 'CONFIG_A=y\nCONFIG_B=m\nCONFIG_C=m\n# CONFIG_D is not set\nCONFIG_S="x"\n' >"$T/frag"
+	printf 'CONFIG_A=y\nCONFIG_B=y\nCONFIG_C=m\nCONFIG_S="x"\n' >"$T/config"
+	rig_bash "rig_kselftest_unmet '$T/frag' '$T/config'" kselftest-config.sh
+	assert_success
+	assert_output ""
+	printf 'CONFIG_A=m\nCONFIG_C=m\nCONFIG_D=y\nCONFIG_S="y"\n' >"$T/config"
+	rig_bash "rig_kselftest_unmet '$T/frag' '$T/config'" kselftest-config.sh
+	assert_failure
+	assert_output "$(printf '%s\n' \
+		'CONFIG_A=y asked by tools/testing/selftests/mhi/config, got m' \
+		'CONFIG_B=m asked by tools/testing/selftests/mhi/config, got n' \
+		'CONFIG_D=n asked by tools/testing/selftests/mhi/config, got y' \
+		'CONFIG_S="x" asked by tools/testing/selftests/mhi/config, got "y"')"
+}
+
+@test "kselftest-config: selftests/mhi/config asks for all the suite needs; a dropped line fails" {
+	frag=$ROOT/tools/testing/selftests/mhi/config
+	rig_bash "rig_kselftest_uncovered '$frag'" kselftest-config.sh
+	assert_success
+	assert_output ""
+	while IFS= read -r line; do
+		grep -vxF "$line" "$frag" >"$T/frag"
+		rig_bash "rig_kselftest_uncovered '$T/frag'" kselftest-config.sh
+		assert_failure
+		assert_output "${line%%=*}: the suite needs it, tools/testing/selftests/mhi/config does not ask for it"
+	done < <(grep '^CONFIG_' "$frag")
+}
+
 @test "the profiles' fragments exist and request each symbol once" {
 	for p in default debug; do
 		rig_bash "rig_profile_fragments $p"
