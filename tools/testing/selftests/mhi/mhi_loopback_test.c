@@ -2597,7 +2597,8 @@ static void lt_gate_tests(void)
 	for (f = __fixture_list; f; f = f->next) {
 		for (t = f->tests; t; t = t->next) {
 			if (n == ARRAY_SIZE(lt_gated))
-				lt_exit_fail("more than %d tests: raise LT_MAX_TESTS\n", LT_MAX_TESTS);
+				lt_exit_fail("more than %d tests: raise LT_MAX_TESTS\n",
+					     LT_MAX_TESTS);
 			lt_gated[n].t = t;
 			lt_gated[n++].fn = t->fn;
 			t->fn = lt_class_gate;
@@ -2730,7 +2731,8 @@ static void lt_print_info(void)
 	printf("mode=%s\n", lt_mode_name());
 	n = lt_controllers(names, LT_MAX_DEVS);
 	for (i = 0; i < n; i++)
-		printf("mhi_controller=%s virtual_link=%d\n", names[i], lt_cntrl_is_vlink(names[i]));
+		printf("mhi_controller=%s virtual_link=%d\n", names[i],
+		       lt_cntrl_is_vlink(names[i]));
 	n = lt_discover(names, LT_MAX_DEVS);
 	for (i = 0; i < n; i++)
 		printf("loopback_device=%s\n", names[i]);

@@ -279,7 +279,7 @@ void lt_set_mode(int opt_vlink, int opt_hardware)
 		hardware = opt_hardware > 0;
 	}
 	if (vlink && hardware)
-		lt_exit_fail("--vlink and --hardware (MHI_LT_VLINK, MHI_LT_HARDWARE) exclude each other\n");
+		lt_exit_fail("--vlink and --hardware exclude each other\n");
 	lt.use_vlink = vlink;
 	lt.hardware = hardware;
 }
