@@ -26,11 +26,15 @@ rig_cmdline() {
 	*";MHI_LT_SWEEP_STEP="*) ;;
 	*) c+=" \"rig.env=MHI_LT_SWEEP_STEP=$(rig_profile_sweep_step "$PROFILE")\"" ;;
 	esac
-	# Iterations of each held-start race: 200 by default, fewer under the
+	# Iterations of each race, held or not: 200 by default, fewer under the
 	# debug profile's sanitizers (the test prints how many it ran).
 	case ";${RUN_ENV:-};" in
 	*";MHI_LT_HELD_ITERS="*) ;;
 	*) c+=" \"rig.env=MHI_LT_HELD_ITERS=$(rig_profile_held_iters "$PROFILE")\"" ;;
+	esac
+	case ";${RUN_ENV:-};" in
+	*";MHI_LT_RACE_ITERS="*) ;;
+	*) c+=" \"rig.env=MHI_LT_RACE_ITERS=$(rig_profile_race_iters "$PROFILE")\"" ;;
 	esac
 	case ${RUN_ARGS:-} in *'"'*) rig_die "RUN_ARGS must not contain double quotes" ;; esac
 	[ -z "${RUN_ARGS:-}" ] || c+=" rig.args=\"$RUN_ARGS\""

@@ -109,10 +109,18 @@ rig_profile_held_iters() {
 	esac
 }
 
+# Iterations of each unheld race (starts against unbind and rmmod).
+rig_profile_race_iters() {
+	case $1 in
+	debug) echo 50 ;;
+	*) echo 200 ;;
+	esac
+}
+
 rig_profile_timeout() {
 	case $1 in
-	debug) echo 2400 ;;
-	*) echo 900 ;;
+	debug) echo 3600 ;;
+	*) echo 1800 ;;
 	esac
 }
 

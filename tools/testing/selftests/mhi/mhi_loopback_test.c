@@ -1512,7 +1512,7 @@ static void lt_expect_fresh(struct __test_metadata *_metadata)
 
 static unsigned long lt_race_iters(void)
 {
-	unsigned long n = lt_env_ulong("MHI_LT_RACE_ITERS", 20);
+	unsigned long n = lt_env_ulong("MHI_LT_RACE_ITERS", 200);
 
 	return n ? n : 1;
 }
@@ -1845,7 +1845,7 @@ TEST_F_TIMEOUT(race, held_start_vs_ep_unbind, LT_RACE_TIMEOUT)
 
 TEST_F_TIMEOUT(race, start_vs_rmmod_host, LT_RACE_TIMEOUT)
 {
-	unsigned long iters = lt_race_iters() / 4, i;
+	unsigned long iters = lt_race_iters(), i;
 	uint32_t rng = lt.seed;
 	const char *why;
 	struct lt_race r;
@@ -1921,7 +1921,7 @@ TEST_F_TIMEOUT(race, ep_reload_no_lost_start, LT_RACE_TIMEOUT)
 
 TEST_F_TIMEOUT(race, start_vs_rmmod_ep, LT_RACE_TIMEOUT)
 {
-	unsigned long iters = lt_race_iters() / 8, i;
+	unsigned long iters = lt_race_iters(), i;
 	uint32_t rng = lt.seed;
 	const char *why;
 	struct lt_race r;
@@ -2520,7 +2520,7 @@ static void lt_usage(void)
 		"                          tests that need no link run (the others SKIP)\n"
 		"Without --vlink, mhi_vlink is loaded only when there is no MHI controller.\n"
 		"Environment: MHI_LT_DEVICE, MHI_LT_SEED, MHI_LT_SWEEP_STEP (1),\n"
-		"  MHI_LT_SWEEP_NUM_TRE (1), MHI_LT_SWEEP_MAX_FAIL (16), MHI_LT_RACE_ITERS (20),\n"
+		"  MHI_LT_SWEEP_NUM_TRE (1), MHI_LT_SWEEP_MAX_FAIL (16), MHI_LT_RACE_ITERS (200),\n"
 		"  MHI_LT_THREADS (8), MHI_LT_CONCURRENT_STARTS (5), MHI_LT_RECOVERY_STARTS (100),\n"
 		"  MHI_LT_BENCH_ITERS (10), MHI_LT_LAT_STARTS (200), MHI_LT_DEADLINE_MS (the\n"
 		"  mhi_loopback timeout_ms parameter, else 5000),\n"
