@@ -5,6 +5,8 @@
 #   bats tests/ktap.bats                      (builds ./ktap if missing)
 #   KTAP=/path/to/ktap bats tests/ktap.bats   (test another binary)
 # Inputs live in tests/data/ktap; see the README there for their origin.
+# The kernel's own logs (KUnit test_data, harness-selftest.expected) are read
+# from the kernel tree or source tarball: tests/data/ktap/kernel-data.sh.
 
 bats_require_minimum_version 1.5.0
 
@@ -13,6 +15,13 @@ setup_file() {
 	if [ -z "${KTAP:-}" ] && [ ! -x "$SRC/ktap" ]; then
 		env -u MAKEFLAGS -u MAKELEVEL make -s -C "$SRC" >&2
 	fi
+	# Where the kernel's logs are; on failure, why (tests that need them
+	# fail with it, the others still run).
+	KERNEL_DATA_ERR=
+	if ! KERNEL_DATA=$("$BATS_TEST_DIRNAME/data/ktap/kernel-data.sh" 2>"$BATS_FILE_TMPDIR/kdata.err"); then
+		KERNEL_DATA_ERR=$(tail -n 1 "$BATS_FILE_TMPDIR/kdata.err")
+	fi
+	export KERNEL_DATA KERNEL_DATA_ERR
 }
 
 setup() {
@@ -21,8 +30,16 @@ setup() {
 	SRC="$BATS_TEST_DIRNAME/../tools/testing/ktap"
 	KTAP="${KTAP:-$SRC/ktap}"
 	DATA="$BATS_TEST_DIRNAME/data/ktap"
-	KDATA="$DATA"
+	KDATA="$KERNEL_DATA/tools/testing/kunit/test_data"
+	HARNESS="$KERNEL_DATA/tools/testing/selftests/kselftest_harness/harness-selftest.expected"
 	T="$BATS_TEST_TMPDIR"
+}
+
+# The kernel's logs must be there: a missing source is a failure, not a skip.
+need_kernel_data() {
+	if [ -n "$KERNEL_DATA_ERR" ]; then
+		fail "the kernel's test logs are not available: $KERNEL_DATA_ERR"
+	fi
 }
 
 # The run ended by itself: an exit code of ours, never a signal.
@@ -57,110 +74,135 @@ fake_helpers() {
 # failed) except where README.rst documents a deliberate difference.
 
 @test "kunit log: test_config_printk_time" {
+	need_kernel_data
 	summary_is "$KDATA/test_config_printk_time.log" "10 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_insufficient_memory (empty: no KTAP)" {
+	need_kernel_data
 	summary_is "$KDATA/test_insufficient_memory.log" "0 passed, 0 failed, 0 skipped" 2
 	assert_equal "$stderr" "ktap: $KDATA/test_insufficient_memory.log: no KTAP found: no 'KTAP version 1' or 'TAP version 13/14' line (empty input)"
 }
 
 @test "kunit log: test_interrupted_tap_output" {
+	need_kernel_data
 	summary_is "$KDATA/test_interrupted_tap_output.log" "10 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_is_test_passed-all_passed" {
+	need_kernel_data
 	summary_is "$KDATA/test_is_test_passed-all_passed.log" "10 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_is_test_passed-all_passed_nested" {
+	need_kernel_data
 	summary_is "$KDATA/test_is_test_passed-all_passed_nested.log" "7 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_is_test_passed-failure-nested" {
+	need_kernel_data
 	summary_is "$KDATA/test_is_test_passed-failure-nested.log" "1 passed, 2 failed, 0 skipped" 1
 }
 
 @test "kunit log: test_is_test_passed-failure" {
+	need_kernel_data
 	summary_is "$KDATA/test_is_test_passed-failure.log" "9 passed, 1 failed, 0 skipped" 1
 	assert_line --index 0 "FAIL example.example_simple_test"
 }
 
 @test "kunit log: test_is_test_passed-kselftest (kunit: 2/0/1, top level only)" {
+	need_kernel_data
 	summary_is "$KDATA/test_is_test_passed-kselftest.log" "4 passed, 0 failed, 1 skipped" 0
 }
 
 @test "kunit log: test_is_test_passed-missing_plan" {
+	need_kernel_data
 	summary_is "$KDATA/test_is_test_passed-missing_plan.log" "10 passed, 0 failed, 0 skipped" 0
 	assert_regex "$stderr" "warning: document opened at line 1 has no plan line"
 }
 
 @test "kunit log: test_is_test_passed-no_tests_no_plan" {
+	need_kernel_data
 	summary_is "$KDATA/test_is_test_passed-no_tests_no_plan.log" "1 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_is_test_passed-no_tests_run_no_header (no KTAP)" {
+	need_kernel_data
 	summary_is "$KDATA/test_is_test_passed-no_tests_run_no_header.log" "0 passed, 0 failed, 0 skipped" 2
 	assert_regex "$stderr" "no KTAP found"
 }
 
 @test "kunit log: test_is_test_passed-no_tests_run_with_header (1..0)" {
+	need_kernel_data
 	summary_is "$KDATA/test_is_test_passed-no_tests_run_with_header.log" "0 passed, 0 failed, 0 skipped" 0
 	assert_regex "$stderr" "plan 1..0 without SKIP: no tests run"
 }
 
 @test "kunit log: test_kernel_panic_interrupt (crashed counted as failed)" {
+	need_kernel_data
 	summary_is "$KDATA/test_kernel_panic_interrupt.log" "8 passed, 2 failed, 0 skipped" 1
 	assert_regex "$stderr" "'string-stream-test': plan 1..3 but 1 result\(s\): 2 missing"
 	assert_regex "$stderr" "ended without its result line \(input ends at line 21: 'Kernel panic - not syncing'\)"
 }
 
 @test "kunit log: test_multiple_prefixes" {
+	need_kernel_data
 	summary_is "$KDATA/test_multiple_prefixes.log" "10 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_output_isolated_correctly" {
+	need_kernel_data
 	summary_is "$KDATA/test_output_isolated_correctly.log" "2 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_output_with_prefix_isolated_correctly" {
+	need_kernel_data
 	summary_is "$KDATA/test_output_with_prefix_isolated_correctly.log" "10 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_parse_attributes" {
+	need_kernel_data
 	summary_is "$KDATA/test_parse_attributes.log" "1 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_parse_ktap_output" {
+	need_kernel_data
 	summary_is "$KDATA/test_parse_ktap_output.log" "3 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_parse_subtest_header" {
+	need_kernel_data
 	summary_is "$KDATA/test_parse_subtest_header.log" "1 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_pound_no_prefix" {
+	need_kernel_data
 	summary_is "$KDATA/test_pound_no_prefix.log" "10 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_pound_sign" {
+	need_kernel_data
 	summary_is "$KDATA/test_pound_sign.log" "10 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit log: test_skip_all_tests" {
+	need_kernel_data
 	summary_is "$KDATA/test_skip_all_tests.log" "0 passed, 0 failed, 5 skipped" 0
 }
 
 @test "kunit log: test_skip_tests" {
+	need_kernel_data
 	summary_is "$KDATA/test_skip_tests.log" "4 passed, 0 failed, 1 skipped" 0
 	assert_line --index 0 "SKIP example.example_skip_test # this test should be skipped"
 }
 
 @test "kunit log: test_strip_hyphen" {
+	need_kernel_data
 	summary_is "$KDATA/test_strip_hyphen.log" "2 passed, 0 failed, 0 skipped" 0
 }
 
 @test "kunit logs: list mode names (golden)" {
+	need_kernel_data
 	for f in test_is_test_passed-all_passed_nested test_is_test_passed-failure-nested \
 		 test_kernel_panic_interrupt test_is_test_passed-kselftest; do
 		run --separate-stderr "$KTAP" --mode list "$KDATA/$f.log"
@@ -172,10 +214,11 @@ fake_helpers() {
 # ---- kselftest harness and runner output --------------------------------
 
 @test "harness-selftest.expected: counts, names, plan overflow" {
-	summary_is "$DATA/harness-selftest.expected" "11 passed, 8 failed, 1 skipped" 1
+	need_kernel_data
+	summary_is "$HARNESS" "11 passed, 8 failed, 1 skipped" 1
 	assert_regex "$stderr" "harness-selftest.expected:95: more results than the plan 1..19"
 	assert_regex "$stderr" "warning: expected test number 12, found 1"
-	run --separate-stderr "$KTAP" --mode list "$DATA/harness-selftest.expected"
+	run --separate-stderr "$KTAP" --mode list "$HARNESS"
 	assert_output "$(cat "$DATA/harness-selftest.list")"
 }
 
@@ -491,7 +534,8 @@ fake_helpers() {
 # ---- CLI ----------------------------------------------------------------
 
 @test "cli: summary line format, stdin, options" {
-	run --separate-stderr "$KTAP" --mode summary - < "$DATA/test_skip_tests.log"
+	need_kernel_data
+	run --separate-stderr "$KTAP" --mode summary - < "$KDATA/test_skip_tests.log"
 	assert_success
 	assert_regex "${lines[${#lines[@]}-1]}" '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'
 	run "$KTAP" --help
@@ -508,9 +552,10 @@ fake_helpers() {
 }
 
 @test "cli: --strict turns warnings into a failure" {
-	run --separate-stderr "$KTAP" "$DATA/test_is_test_passed-missing_plan.log"
+	need_kernel_data
+	run --separate-stderr "$KTAP" "$KDATA/test_is_test_passed-missing_plan.log"
 	assert_success
-	run --separate-stderr "$KTAP" --strict "$DATA/test_is_test_passed-missing_plan.log"
+	run --separate-stderr "$KTAP" --strict "$KDATA/test_is_test_passed-missing_plan.log"
 	assert_equal "$status" 1
 }
 
