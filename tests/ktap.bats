@@ -138,9 +138,11 @@ fake_helpers() {
 	assert_regex "$stderr" "plan 1..0 without SKIP: no tests run"
 }
 
-@test "kunit log: test_kernel_panic_interrupt (crashed counted as failed)" {
+@test "kunit log: test_kernel_panic_interrupt (crashed: the group fails, 2 missing)" {
 	need_kernel_data
-	summary_is "$KDATA/test_kernel_panic_interrupt.log" "8 passed, 2 failed, 0 skipped" 1
+	summary_is "$KDATA/test_kernel_panic_interrupt.log" "8 passed, 1 failed, 0 skipped, 2 missing" 1
+	assert_line "MISS string-stream-test.missing # missing: 2 planned result(s) never reported"
+	assert_line "  | 	Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(98,0)"
 	assert_regex "$stderr" "'string-stream-test': plan 1..3 but 1 result\(s\): 2 missing"
 	assert_regex "$stderr" "ended without its result line \(input ends at line 21: 'Kernel panic - not syncing'\)"
 }
@@ -222,10 +224,12 @@ fake_helpers() {
 	assert_output "$(cat "$DATA/harness-selftest.list")"
 }
 
-@test "runner capture: summary of nested results, measurement, skip, timeout" {
-	summary_is "$DATA/runner-mhi.ktap" "5 passed, 3 failed, 2 skipped" 1
+@test "runner capture: summary of nested results, excerpts, skip, timeout" {
+	summary_is "$DATA/runner-mhi.ktap" "5 passed, 2 failed, 2 skipped, 1 missing" 1
 	assert_output "$(cat "$DATA/runner-mhi.summary")"
-	assert_equal "$stderr" "ktap: $DATA/runner-mhi.ktap:48: 'selftests: mhi: x': plan 1..3 but 1 result(s): 2 missing"
+	assert_equal "$stderr" "$(printf '%s\n' \
+		"ktap: $DATA/runner-mhi.ktap:48: 'selftests: mhi: x': plan 1..3 but 1 result(s): 2 missing" \
+		"ktap: $DATA/runner-mhi.ktap:48: 'selftests: mhi: x': 'stress.second' was running: hang or crash: stream ended while running (program result: TIMEOUT 45 seconds)")"
 }
 
 @test "runner capture: list mode (golden)" {
@@ -242,16 +246,18 @@ fake_helpers() {
 	refute_output --partial "selftests"
 }
 
-@test "runner capture: kernel panic mid-run reports the rest as failed" {
-	summary_is "$DATA/runner-panic.ktap" "2 passed, 3 failed, 0 skipped" 1
+@test "runner capture: kernel panic mid-run fails the running test, the rest are missing" {
+	summary_is "$DATA/runner-panic.ktap" "2 passed, 1 failed, 0 skipped, 2 missing" 1
 	assert_output "$(cat "$DATA/runner-panic.summary")"
+	assert_line "FAIL mhi.mhi_loopback_test.loopback.tre_32_num_cap.start # hang or crash: stream ended while running (input ends at line 20: 'Kernel panic - not syncing')"
 	assert_regex "$stderr" "'selftests: mhi: mhi_loopback_test': plan 1..4 but 2 result\(s\): 2 missing"
 	assert_regex "$stderr" "input ends at line 20: 'Kernel panic - not syncing'"
 	assert_regex "$stderr" "top level: plan 1..2 but 1 result\(s\): 1 missing"
 }
 
 @test "runner capture: truncated input (EOF in a nested document)" {
-	summary_is "$DATA/runner-truncated.ktap" "3 passed, 2 failed, 0 skipped" 1
+	summary_is "$DATA/runner-truncated.ktap" "3 passed, 1 failed, 0 skipped, 2 missing" 1
+	assert_line "FAIL mhi.mhi_loopback_test # no result line: input truncated or crashed"
 	assert_regex "$stderr" "'selftests: mhi: mhi_loopback_test' ended without its result line \(input ends at line 9\)"
 }
 
@@ -274,7 +280,9 @@ fake_helpers() {
 		'ok 2 selftests: mhi: b # XFAIL' > "$T/in"
 	run --separate-stderr "$KTAP" "$T/in"
 	assert_equal "$status" 1
-	assert_output "$(printf '%s\n' 'FAIL mhi.a # exit=127' '1 passed, 1 failed, 0 skipped')"
+	assert_output "$(printf '%s\n' 'FAIL mhi.a # exit=127' '  | # selftests: mhi: a' \
+		'  | # ./a: not found' '  | not ok 1 selftests: mhi: a # exit=127' \
+		'1 passed, 1 failed, 0 skipped')"
 }
 
 # ---- KTAP / TAP dialects ------------------------------------------------
@@ -302,8 +310,8 @@ fake_helpers() {
 	summary_is "$T/in" "2 passed, 0 failed, 0 skipped" 0
 	assert_equal "$stderr" ""
 	printf '%s\n' 'TAP version 14' 'ok 1 a' '1..2' > "$T/in"
-	summary_is "$T/in" "1 passed, 1 failed, 0 skipped" 1
-	assert_line --index 0 "FAIL missing_2 # missing: planned but never reported"
+	summary_is "$T/in" "1 passed, 0 failed, 0 skipped, 1 missing" 1
+	assert_line --index 0 "MISS missing # missing: 1 planned result(s) never reported"
 }
 
 @test "1..0 # SKIP at the top: nothing run, exit 0, reason on stderr" {
@@ -383,7 +391,7 @@ fake_helpers() {
 @test "names: --prefix is the first component" {
 	run --separate-stderr "$KTAP" --mode list --prefix "mhi suite" "$DATA/runner-truncated.ktap"
 	assert_line --index 0 "mhi_suite.mhi.mhi_loopback_test.abi.discovery pass"
-	assert_line --index 5 "mhi_suite.missing_2 fail"
+	assert_line --index 5 "mhi_suite.missing unknown"
 }
 
 @test "names: concatenated documents keep the prefix and stay unique" {
@@ -405,14 +413,189 @@ fake_helpers() {
 
 # ---- measurements -------------------------------------------------------
 
-@test "measurements attach to the next result at the same level" {
-	printf '%s\n' 'TAP version 13' '1..3' '# rate=12.5MB/s' '# lat = 3 us' \
-		'# note=fast' 'ok 1 one' '  KTAP version 1' '  1..1' '  # inner=-1e3' \
-		'  ok 1 deep' '# size=4096 B' 'ok 2 grp' 'ok 3 none' > "$T/in"
+@test "measurements: only '# measure:' lines, one case each right after its test" {
+	run --separate-stderr "$KTAP" --mode list "$DATA/runner-measure.ktap"
+	assert_equal "$status" 1
+	assert_output "$(cat "$DATA/runner-measure.list")"
+	# "# key=value" lines are information: never a measurement or a case
+	refute_output --partial "enoent"
+	refute_output --partial "seed"
+	refute_output --partial "deadline"
+	refute_output --partial "failing_sizes"
+	# the measurement carries its test's result (race.start_vs_unbind failed)
+	assert_line "mhi.mhi_loopback_test.race.start_vs_unbind.cycles fail 100 count"
+	assert_line "mhi.mhi_loopback_test.measure.latency.rtt skip -0.5 us"
+	assert_equal "$stderr" "ktap: $DATA/runner-measure.ktap:30: warning: malformed measurement, ignored (the form is '# measure: NAME=VALUE UNIT')"
+}
+
+@test "measurements: the real suite's key=value lines add no case" {
+	run --separate-stderr "$KTAP" --mode list "$DATA/suite-default.ktap"
+	assert_success
+	# one case per result line at any depth, nothing else
+	assert_equal "${#lines[@]}" "$(grep -cE '^(# )*(not )?ok [0-9]+' "$DATA/suite-default.ktap")"
+	refute_output --regexp ' [0-9.]+ [A-Za-z/%]+$'
+	assert_line "mhi.mhi_loopback_test.race.start_vs_unbind pass"
+}
+
+@test "measurements: the form is exact; values are normalised" {
+	printf '%s\n' 'TAP version 13' '1..1' '# measure: a=+007.50 us' '# measure: b=.5 B' \
+		'# measure: c=-0 count' '# measure: d=1. %' '# measure: e=12' '# measure:f=1 us' \
+		'# measure: g=1 us x' '# measure: h=0x10 B' '# measure: i = 1 us' '# measure: j=1  us' \
+		'# measure: k=1 m/s^2' '# measure: l=- us' 'ok 1 t' > "$T/in"
 	run --separate-stderr "$KTAP" --mode list "$T/in"
 	assert_success
-	assert_output "$(printf '%s\n' 'one pass 12.5 MB/s' 'one.lat pass 3 us' \
-		'grp.deep pass -1e3' 'grp pass 4096 B' 'none pass')"
+	assert_output "$(printf '%s\n' 't pass' 't.a pass 7.50 us' 't.b pass 0.5 B' \
+		't.c pass -0 count' 't.d pass 1 %')"
+	assert_equal "$(grep -c 'malformed measurement' <<<"$stderr")" 8
+	run --separate-stderr "$KTAP" --strict "$T/in"
+	assert_equal "$status" 1
+}
+
+@test "measurements attach to the next result at the same level" {
+	printf '%s\n' 'TAP version 13' '1..3' '# measure: rate=12.5 MB/s' '# lat = 3 us' \
+		'# measure: lat=3 us' 'ok 1 one' '  KTAP version 1' '  1..1' \
+		'  # measure: inner=-1 us' '  ok 1 deep' '# measure: size=4096 B' 'ok 2 grp' \
+		'ok 3 none' > "$T/in"
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' 'one pass' 'one.rate pass 12.5 MB/s' 'one.lat pass 3 us' \
+		'grp.deep pass' 'grp.deep.inner pass -1 us' 'grp pass' 'grp.size pass 4096 B' 'none pass')"
+}
+
+@test "measurements: a measurement name that clashes with a test stays unique" {
+	printf '%s\n' 'TAP version 13' '1..2' '# measure: b=1 us' '# measure: b=2 us' 'ok 1 a' 'ok 2 a.b' > "$T/in"
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' 'a pass' 'a.b pass 1 us' 'a.b_dup2 pass 2 us' 'a.b_dup3 pass')"
+}
+
+# ---- hang or crash, missing tests ---------------------------------------
+
+# The real suite's capture cut right after "RUN fault.fail_dma": a hang there.
+hang_capture() {
+	sed '/^# #  RUN           fault.fail_dma \.\.\.$/q' "$DATA/suite-default.ktap" > "$T/hang.ktap"
+	# the names the program plans, from the complete capture
+	sed -n '/^# selftests: mhi: mhi_loopback_test$/,/^ok 1 \|^not ok 1 /p' "$DATA/suite-default.ktap" |
+		sed -nE 's/^# (not )?ok [0-9]+ ([^ ]+).*/\2/p' > "$T/expect"
+	[ "$(wc -l < "$T/expect")" -eq 69 ] || fail "expected 69 names, got $(wc -l < "$T/expect")"
+}
+
+@test "hang: reported under the running test; without --expect only the count" {
+	hang_capture
+	run --separate-stderr "$KTAP" "$T/hang.ktap"
+	assert_equal "$status" 1
+	assert_line "FAIL mhi.mhi_loopback_test.fault.fail_dma # hang or crash: stream ended while running (input ends at line 321)"
+	assert_line --index 1 "  | #  RUN           fault.fail_dma ..."
+	assert_line "MISS mhi.mhi_loopback_test.missing # missing: 11 planned result(s) never reported"
+	assert_line "FAIL mhi.mhi_loopback_test # no result line: input truncated or crashed"
+	assert_line "MISS missing # missing: 1 planned result(s) never reported"
+	assert_line "57 passed, 1 failed, 0 skipped, 12 missing"
+	refute_output --partial "missing_"
+	assert_regex "$stderr" "'selftests: mhi: mhi_loopback_test': 'fault.fail_dma' was running: hang or crash"
+}
+
+@test "hang: --expect names the tests never reached, LAVA gets unknown" {
+	hang_capture
+	run --separate-stderr "$KTAP" --mode list --expect "$T/expect" "$T/hang.ktap"
+	assert_equal "$status" 1
+	assert_line "mhi.mhi_loopback_test.fault.fail_dma fail"
+	# the 11 after fault.fail_dma, by their names, in plan order
+	assert_equal "$(grep ' unknown$' <<<"$output" | grep -v '^missing ' | sed 's/^mhi\.mhi_loopback_test\.//; s/ unknown$//')" \
+		"$(sed '1,/^fault.fail_dma$/d' "$T/expect")"
+	assert_line "missing unknown"
+	run --separate-stderr env PATH=/usr/bin:/bin "$KTAP" --mode lava --expect "$T/expect" "$T/hang.ktap"
+	assert_line "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=mhi.mhi_loopback_test.race.vlink_cycles RESULT=unknown>"
+	assert_line "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=mhi.mhi_loopback_test.fault.fail_dma RESULT=fail>"
+}
+
+@test "hang: the harness selftest cut mid-test, with and without --expect" {
+	need_kernel_data
+	sed '/^#  RUN           global.exit_fail \.\.\.$/q' "$HARNESS" > "$T/in"
+	# what the binary would list: the tests it runs (19, as planned)
+	sed -n 's/^#  RUN  *\(.*\) \.\.\.$/\1/p' "$HARNESS" > "$T/expect"
+	assert_equal "$(wc -l < "$T/expect")" 19
+	run --separate-stderr "$KTAP" --mode list "$T/in"
+	assert_equal "$status" 1
+	assert_output "$(sed -nE 's/^ok [0-9]+ ([^ ]+) # SKIP.*/\1 skip/p; t; s/^ok [0-9]+ ([^ ]+).*/\1 pass/p; s/^not ok [0-9]+ ([^ ]+).*/\1 fail/p' "$T/in"
+		printf '%s\n' 'global.exit_fail fail' 'missing unknown')"
+	run --separate-stderr "$KTAP" --expect "$T/expect" "$T/in"
+	assert_line "FAIL global.exit_fail # hang or crash: stream ended while running (input ends at line 33)"
+	assert_line "MISS global.exit_xfail # missing: never reached"
+	assert_line "MISS fixture_setup_failure.pass # missing: never reached"
+	assert_line "4 passed, 3 failed, 0 skipped, 12 missing"
+	# a list that is not the program's (another length) names nothing
+	head -n 5 "$T/expect" > "$T/short"
+	run --separate-stderr "$KTAP" --expect "$T/short" "$T/in"
+	assert_line "MISS missing # missing: 12 planned result(s) never reported"
+}
+
+@test "hang: --expect errors are clear" {
+	run --separate-stderr "$KTAP" --expect "$T/nope" "$DATA/runner-mhi.ktap"
+	assert_equal "$status" 2
+	assert_equal "$stderr" "ktap: --expect $T/nope: No such file or directory"
+	printf 'a\n' > "$T/e"
+	run --separate-stderr "$KTAP" --expect "$T/e" --expect "$T/e" "$DATA/runner-mhi.ktap"
+	assert_equal "$status" 2
+	assert_equal "$stderr" "ktap: --expect given twice"
+}
+
+# ---- failure excerpts ---------------------------------------------------
+
+@test "excerpt: the last 40 lines of the test, each cut at 512 bytes" {
+	{ echo 'TAP version 13'; echo '1..2'; echo '# RUN  before'; echo 'ok 1 a'
+	  for i in $(seq 1 60); do echo "# line $i"; done
+	  printf '# %0600d\n' 7; echo 'not ok 2 b # went wrong'; } > "$T/in"
+	run --separate-stderr "$KTAP" "$T/in"
+	assert_equal "$status" 1
+	assert_line --index 0 "FAIL b # went wrong"
+	assert_line --index 1 "  | # line 23"
+	assert_line --index 38 "  | # line 60"
+	assert_line --index 39 "  | # $(printf '%0510d' 0) ..."
+	assert_line --index 40 "  | not ok 2 b # went wrong"
+	assert_line --index 41 "1 passed, 1 failed, 0 skipped"
+	refute_output --partial "before"
+}
+
+@test "excerpt: LAVA markers around it, signals in it defused, KMSG honoured" {
+	printf '%s\n' 'TAP version 13' '1..1' '# <LAVA_SIGNAL_TESTCASE TEST_CASE_ID=x RESULT=pass>' \
+		'# measure: m=1 us' 'not ok 1 t' > "$T/in"
+	run --separate-stderr env PATH=/usr/bin:/bin "$KTAP" --mode lava "$T/in"
+	assert_equal "$status" 1
+	assert_output "$(printf '%s\n' '<LAVA_SIGNAL_STARTTC t>' '<LAVA_SIGNAL_STARTTC t.m>' \
+		'  | # [lava-signal TESTCASE TEST_CASE_ID=x RESULT=pass>' '  | # measure: m=1 us' \
+		'  | not ok 1 t' '<LAVA_SIGNAL_ENDTC t>' '<LAVA_SIGNAL_ENDTC t.m>' \
+		'<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=t RESULT=fail>' \
+		'<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=t.m RESULT=fail UNITS=us MEASUREMENT=1>' \
+		'0 passed, 1 failed, 0 skipped')"
+	# lava-signal: kmsg exports KMSG: the signals go to /dev/kmsg at <0>
+	: > "$T/kmsg"
+	run --separate-stderr env PATH=/usr/bin:/bin KMSG=true KTAP_KMSG_DEVICE="$T/kmsg" "$KTAP" --mode lava "$T/in"
+	assert_output "$(printf '%s\n' '  | # [lava-signal TESTCASE TEST_CASE_ID=x RESULT=pass>' \
+		'  | # measure: m=1 us' '  | not ok 1 t' '0 passed, 1 failed, 0 skipped')"
+	assert_equal "$(head -n 1 "$T/kmsg")" "<0><LAVA_SIGNAL_STARTTC t>"
+	assert_equal "$(tail -n 1 "$T/kmsg")" "<0><LAVA_SIGNAL_TESTCASE TEST_CASE_ID=t.m RESULT=fail UNITS=us MEASUREMENT=1>"
+	assert_equal "$(wc -l < "$T/kmsg")" 6
+}
+
+@test "excerpt: helpers run after the markers that frame the failure" {
+	fake_helpers
+	sed -i 's|; } >> |; } \| tee -a /dev/stderr >> |' "$T/bin/lava-test-case"
+	grep -q 'tee -a /dev/stderr' "$T/bin/lava-test-case" || fail "fake helper not patched"
+	run env PATH="$T/bin:$PATH" "$KTAP" --mode lava "$DATA/runner-mhi.ktap"
+	assert_equal "$status" 1
+	grep -n '' <<<"$output" > "$T/out"
+	start=$(grep -F '<LAVA_SIGNAL_STARTTC mhi.mhi_loopback_test.loopback.tre_65535_num_cap.start>' "$T/out" | cut -d: -f1)
+	end=$(grep -F '<LAVA_SIGNAL_ENDTC mhi.mhi_loopback_test.loopback.tre_65535_num_cap.start>' "$T/out" | cut -d: -f1)
+	call=$(grep -F 'lava-test-case [mhi.mhi_loopback_test.loopback.tre_65535_num_cap.start] [--result] [fail]' "$T/out" | cut -d: -f1)
+	[ -n "$start" ] && [ -n "$end" ] && [ -n "$call" ] || fail "markers or call missing: $output"
+	[ "$start" -lt "$end" ] && [ "$end" -lt "$call" ] || fail "order: start $start end $end call $call"
+	assert_equal "$(sed -n "$((start + 1)),$((end - 1))p" "$T/out" | cut -d: -f2-)" \
+		"$(printf '%s\n' '  | #  RUN           loopback.tre_65535_num_cap.start ...' \
+		'  | [   61.402117] mhi mhi0: Requested to power ON' \
+		'  | # mhi_loopback_test.c:584:start:Expected 0 (0) == ret (-110)' \
+		'  | # start: start returned -110 (ETIMEDOUT) for tre_size=65535 num_tre=31' \
+		'  | #          FAIL  loopback.tre_65535_num_cap.start' \
+		'  | not ok 4 loopback.tre_65535_num_cap.start')"
 }
 
 # ---- LAVA ---------------------------------------------------------------
@@ -421,8 +604,10 @@ fake_helpers() {
 	fake_helpers
 	run --separate-stderr env PATH="$T/bin:$PATH" "$KTAP" --mode lava "$DATA/runner-mhi.ktap"
 	assert_equal "$status" 1
-	assert_output "5 passed, 3 failed, 2 skipped"
+	assert_line "5 passed, 2 failed, 2 skipped, 1 missing"
 	assert_equal "$(cat "$T/calls")" "$(cat "$DATA/runner-mhi.lava-calls")"
+	run --separate-stderr env PATH="$T/bin:$PATH" "$KTAP" --mode lava "$DATA/runner-measure.ktap"
+	assert_equal "$(cat "$T/calls")" "$(cat "$DATA/runner-mhi.lava-calls" "$DATA/runner-measure.lava-calls")"
 }
 
 @test "lava mode: without helpers prints raw LAVA signal lines" {
@@ -455,16 +640,16 @@ fake_helpers() {
 	assert_line --index 2 'lava-test-case [mhi.t.second] [--result] [pass]'
 	assert_line --index 3 'lava-test-set [stop]'
 	assert_line --index 4 'lava-test-case [mhi.t] [--result] [pass]'
-	assert_line --index 5 'lava-test-case [missing_2] [--result] [fail]'
+	assert_line --index 5 'lava-test-case [missing] [--result] [unknown]'
 }
 
-@test "lava mode: measurement passed as --measurement/--units" {
+@test "lava mode: a measurement is its own case with --measurement/--units" {
 	fake_helpers
-	printf '%s\n' 'TAP version 13' '1..1' '# bw=212.50 MB/s' 'ok 1 tput' > "$T/in"
+	printf '%s\n' 'TAP version 13' '1..1' '# bw=212.50 MB/s' '# measure: bw=212.50 MB/s' 'ok 1 tput' > "$T/in"
 	run --separate-stderr env PATH="$T/bin:$PATH" "$KTAP" --mode lava "$T/in"
 	assert_success
-	assert_equal "$(cat "$T/calls")" \
-		'lava-test-case [tput] [--result] [pass] [--measurement] [212.50] [--units] [MB/s]'
+	assert_equal "$(cat "$T/calls")" "$(printf '%s\n' 'lava-test-case [tput] [--result] [pass]' \
+		'lava-test-case [tput.bw] [--result] [pass] [--measurement] [212.50] [--units] [MB/s]')"
 }
 
 # ---- bad input: clear error, non-zero exit, never a crash ---------------
@@ -534,8 +719,8 @@ fake_helpers() {
 # ---- CLI ----------------------------------------------------------------
 
 @test "cli: summary line format, stdin, options" {
-	need_kernel_data
-	run --separate-stderr "$KTAP" --mode summary - < "$KDATA/test_skip_tests.log"
+	printf '%s\n' 'TAP version 13' '1..2' 'ok 1 a' 'ok 2 b # SKIP r' > "$T/in"
+	run --separate-stderr "$KTAP" --mode summary - < "$T/in"
 	assert_success
 	assert_regex "${lines[${#lines[@]}-1]}" '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'
 	run "$KTAP" --help

@@ -4,10 +4,12 @@
  * driver).  The first input byte picks the options and a chunk size; the
  * rest is parsed twice, once in one piece and once in chunks, and both
  * runs must report the same thing.  The callbacks trap when a promise of
- * ktap.h is broken: names are [A-Za-z0-9._-]{1,120} and never repeat.
+ * ktap.h is broken: names are [A-Za-z0-9._-]{1,120} and never repeat,
+ * measurement values are plain decimals, excerpts are bounded.
  */
-#include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,11 +17,17 @@
 
 #define NAME_LIMIT	120
 #define SEEN_SLOTS	4096	/* uniqueness is checked for this many names */
+#define LOG_LINES	40	/* EXCERPT_LINES of parser.c */
+#define LOG_COLS	516	/* EXCERPT_COLS of parser.c plus " ..." */
 
 struct sink {
 	uint64_t hash;		/* of everything reported, in order */
 	char *seen[SEEN_SLOTS];
 	unsigned int nseen;
+};
+
+static const char *const expect_list[] = {
+	"abi.discovery", "a", "b", "c", "global.standalone_pass", "t1",
 };
 
 static void mix(struct sink *s, const char *str)
@@ -69,22 +77,62 @@ static void check_unique(struct sink *s, const char *name)
 	s->nseen++;
 }
 
+/* -?[0-9]+(\.[0-9]+)? without leading zeros: a JSON and LAVA number */
+static void check_value(const char *v)
+{
+	if (*v == '-')
+		v++;
+	if (*v < '0' || *v > '9' || (v[0] == '0' && v[1] >= '0' && v[1] <= '9'))
+		__builtin_trap();
+	while (*v >= '0' && *v <= '9')
+		v++;
+	if (*v == '.') {
+		if (v[1] < '0' || v[1] > '9')
+			__builtin_trap();
+		for (v++; *v >= '0' && *v <= '9'; v++)
+			;
+	}
+	if (*v)
+		__builtin_trap();
+}
+
 static void fz_case(void *priv, const struct ktap_case *tc)
 {
 	struct sink *s = priv;
+	size_t i;
 
 	check_name(tc->name);
 	check_unique(s, tc->name);
+	if (*tc->group)
+		check_name(tc->group);
 	if (tc->result != KTAP_PASS && tc->result != KTAP_FAIL &&
-	    tc->result != KTAP_SKIP)
+	    tc->result != KTAP_SKIP && tc->result != KTAP_MISS)
+		__builtin_trap();
+	if (tc->nlog > LOG_LINES || (tc->nlog && tc->result != KTAP_FAIL))
 		__builtin_trap();
 	mix(s, tc->name);
+	mix(s, tc->group);
 	mix(s, tc->reason);
 	mix(s, tc->detail);
-	mix(s, tc->units);
-	mix(s, tc->measurement ? tc->measurement : "-");
 	mix(s, tc->directive ? tc->directive : "-");
-	s->hash += tc->result + tc->line;
+	for (i = 0; i < tc->nmeas; i++) {
+		const struct ktap_measure *m = &tc->meas[i];
+
+		check_name(m->case_name);
+		check_unique(s, m->case_name);
+		check_value(m->value);
+		if (!*m->units || !*m->name)
+			__builtin_trap();
+		mix(s, m->case_name);
+		mix(s, m->value);
+		mix(s, m->units);
+	}
+	for (i = 0; i < tc->nlog; i++) {
+		if (strlen(tc->log[i]) > LOG_COLS)
+			__builtin_trap();
+		mix(s, tc->log[i]);
+	}
+	s->hash += tc->result + tc->line + tc->error * 7;
 }
 
 static void fz_set_start(void *priv, const char *name)
@@ -165,7 +213,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.strict = opt & 1;
 	cfg.max_line = opt & 2 ? 64 : 0;
 	cfg.prefix = opt & 4 ? "pre fix" : NULL;
-	chunk = (opt >> 3) + 1;
+	if (opt & 8) {
+		cfg.expect = expect_list;
+		cfg.nexpect = sizeof(expect_list) / sizeof(expect_list[0]);
+	}
+	chunk = (opt >> 4) + 1;
 
 	if (parse(&cfg, data, size, size + 1, &whole) ||
 	    parse(&cfg, data, size, chunk, &pieces))

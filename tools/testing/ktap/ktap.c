@@ -2,12 +2,14 @@
 /*
  * ktap - summarise KTAP, list its results, or stream them to LAVA
  *
- * Usage: ktap [--mode summary|lava|list] [--prefix NAME] [--strict] [FILE|-]
+ * Usage: ktap [--mode summary|lava|list] [--prefix NAME] [--strict]
+ *             [--expect FILE] [FILE|-]
  * See README.rst.  Exit: 0 passed, 1 failed or results missing, 2 bad input.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,27 +22,32 @@
 
 enum mode { MODE_SUMMARY, MODE_LAVA, MODE_LIST };
 
+#define EXPECT_MAX_BYTES	(16 << 20)
+#define EXPECT_MAX_NAMES	100000
+
 struct cli {
 	enum mode mode;
 	const char *file;	/* name used in messages */
 	bool case_helper;	/* lava-test-case is on PATH */
 	bool set_helper;	/* lava-test-set is on PATH */
-};
-
-static const char *const result_str[] = {
-	[KTAP_PASS] = "pass",
-	[KTAP_FAIL] = "fail",
-	[KTAP_SKIP] = "skip",
+	const char *kmsg;	/* LAVA's KMSG: signals go to this device */
+	char *expect_buf;
+	const char **expect;
+	size_t nexpect;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ktap [--mode summary|lava|list] [--prefix NAME] [--strict] [FILE|-]\n"
-		"  summary  print failures and skips, then 'N passed, N failed, N skipped'\n"
+		"usage: ktap [--mode summary|lava|list] [--prefix NAME] [--strict]\n"
+		"            [--expect FILE] [FILE|-]\n"
+		"  summary  print failures (with their log excerpt), skips and missing\n"
+		"           tests, then 'N passed, N failed, N skipped[, N missing]'\n"
 		"  lava     report each result to LAVA as it arrives (lava-test-case /\n"
 		"           lava-test-set, or raw <LAVA_SIGNAL_...> lines without them)\n"
-		"  list     print 'name result' for every result\n"
+		"  list     print 'name result [value units]' for every LAVA case\n"
+		"  --expect FILE  the tests a program plans, one name a line: names\n"
+		"                 the tests that a hang or crash left unreached\n"
 		"exit: 0 all passed, 1 failures or missing results, 2 bad input or usage\n");
 }
 
@@ -107,59 +114,162 @@ static bool run_helper(struct cli *cli, char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) != 127;
 }
 
-static void lava_case(struct cli *cli, const struct ktap_case *tc)
+static const char *ktap_lava_result(enum ktap_result res)
 {
-	const char *res = result_str[tc->result];
+	static const char *const lava[] = {
+		[KTAP_PASS] = "pass",
+		[KTAP_FAIL] = "fail",
+		[KTAP_SKIP] = "skip",
+		[KTAP_MISS] = "unknown",
+	};
+
+	return res <= KTAP_MISS ? lava[res] : "unknown";
+}
+
+/* What lava-test-shell's signal() does: /dev/kmsg when KMSG is set. */
+static void lava_signal(struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void lava_signal(struct cli *cli, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n, fd;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + 3, sizeof(buf) - 4, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 5)
+		n = sizeof(buf) - 5;
+	if (cli->kmsg) {
+		/*
+		 * One open and one write() per record: a write is a record,
+		 * and /dev/kmsg rate-limits each open file.
+		 */
+		memcpy(buf, "<0>", 3);
+		buf[n + 3] = '\n';
+		fd = open(cli->kmsg, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd >= 0 && write(fd, buf, n + 4) == n + 4) {
+			close(fd);
+			return;
+		}
+		fprintf(stderr, "ktap: %s: cannot write to %s (%s), signalling on stdout\n",
+			cli->file, cli->kmsg, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		buf[n + 3] = '\0';
+	}
+	puts(buf + 3);
+}
+
+/* An excerpt line must not be read as a signal by the dispatcher. */
+static void lava_log_line(const char *s)
+{
+	const char *hit;
+
+	fputs("  | ", stdout);
+	while ((hit = strstr(s, "<LAVA_SIGNAL_"))) {
+		fwrite(s, 1, hit - s, stdout);
+		fputs("[lava-signal ", stdout);
+		s = hit + 13;
+	}
+	puts(s);
+}
+
+static void lava_one(struct cli *cli, const char *name, const char *res,
+		     const char *value, const char *units)
+{
 	char *argv[10];
 	int n = 0;
 
 	if (cli->case_helper) {
 		argv[n++] = "lava-test-case";
-		argv[n++] = (char *)tc->name;
+		argv[n++] = (char *)name;
 		argv[n++] = "--result";
 		argv[n++] = (char *)res;
-		if (tc->measurement) {
+		if (value) {
 			argv[n++] = "--measurement";
-			argv[n++] = (char *)tc->measurement;
-			if (*tc->units) {
-				argv[n++] = "--units";
-				argv[n++] = (char *)tc->units;
-			}
+			argv[n++] = (char *)value;
+			argv[n++] = "--units";
+			argv[n++] = (char *)units;
 		}
 		argv[n] = NULL;
 		if (run_helper(cli, argv))
 			return;
 	}
-	printf("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s", tc->name, res);
-	if (tc->measurement && *tc->units)
-		printf(" UNITS=%s", tc->units);
-	if (tc->measurement)
-		printf(" MEASUREMENT=%s", tc->measurement);
-	printf(">\n");
+	if (value) {
+		lava_signal(cli, "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s UNITS=%s MEASUREMENT=%s>",
+			    name, res, units, value);
+		return;
+	}
+	lava_signal(cli, "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s>",
+		    name, res);
+}
+
+/*
+ * A failure's excerpt sits between STARTTC and ENDTC markers, which LAVA
+ * keeps as the log lines of the case (and of its measurement cases).
+ */
+static void lava_case(struct cli *cli, const struct ktap_case *tc)
+{
+	const char *res = ktap_lava_result(tc->result);
+	size_t i;
+
+	if (tc->nlog) {
+		lava_signal(cli, "<LAVA_SIGNAL_STARTTC %s>", tc->name);
+		for (i = 0; i < tc->nmeas; i++)
+			lava_signal(cli, "<LAVA_SIGNAL_STARTTC %s>",
+				    tc->meas[i].case_name);
+		for (i = 0; i < tc->nlog; i++)
+			lava_log_line(tc->log[i]);
+		lava_signal(cli, "<LAVA_SIGNAL_ENDTC %s>", tc->name);
+		for (i = 0; i < tc->nmeas; i++)
+			lava_signal(cli, "<LAVA_SIGNAL_ENDTC %s>",
+				    tc->meas[i].case_name);
+	}
+	lava_one(cli, tc->name, res, NULL, NULL);
+	for (i = 0; i < tc->nmeas; i++)
+		lava_one(cli, tc->meas[i].case_name, res, tc->meas[i].value,
+			 tc->meas[i].units);
+}
+
+static void summary_case(const struct ktap_case *tc)
+{
+	size_t i;
+
+	if (tc->result == KTAP_FAIL) {
+		printf("FAIL %s%s%s\n", tc->name, *tc->detail ? " # " : "",
+		       tc->detail);
+		for (i = 0; i < tc->nlog; i++)
+			printf("  | %s\n", tc->log[i]);
+	} else if (tc->result == KTAP_SKIP) {
+		printf("SKIP %s%s%s\n", tc->name, *tc->reason ? " # " : "",
+		       tc->reason);
+	} else if (tc->result == KTAP_MISS) {
+		printf("MISS %s # %s\n", tc->name, tc->detail);
+	}
 }
 
 static void on_case(void *priv, const struct ktap_case *tc)
 {
 	struct cli *cli = priv;
+	const char *res = ktap_lava_result(tc->result);
+	size_t i;
 
 	switch (cli->mode) {
 	case MODE_LAVA:
 		lava_case(cli, tc);
 		break;
 	case MODE_LIST:
-		printf("%s %s", tc->name, result_str[tc->result]);
-		if (tc->measurement)
-			printf(" %s%s%s", tc->measurement,
-			       *tc->units ? " " : "", tc->units);
-		printf("\n");
+		printf("%s %s\n", tc->name, res);
+		for (i = 0; i < tc->nmeas; i++)
+			printf("%s %s %s %s\n", tc->meas[i].case_name, res,
+			       tc->meas[i].value, tc->meas[i].units);
 		break;
 	case MODE_SUMMARY:
-		if (tc->result == KTAP_FAIL)
-			printf("FAIL %s%s%s\n", tc->name,
-			       *tc->detail ? " # " : "", tc->detail);
-		else if (tc->result == KTAP_SKIP)
-			printf("SKIP %s%s%s\n", tc->name,
-			       *tc->reason ? " # " : "", tc->reason);
+		summary_case(tc);
 		break;
 	}
 }
@@ -173,7 +283,7 @@ static void on_set_start(void *priv, const char *name)
 		return;
 	if (cli->set_helper && run_helper(cli, argv))
 		return;
-	printf("<LAVA_SIGNAL_TESTSET START %s>\n", name);
+	lava_signal(cli, "<LAVA_SIGNAL_TESTSET START %s>", name);
 }
 
 static void on_set_stop(void *priv)
@@ -185,7 +295,7 @@ static void on_set_stop(void *priv)
 		return;
 	if (cli->set_helper && run_helper(cli, argv))
 		return;
-	printf("<LAVA_SIGNAL_TESTSET STOP>\n");
+	lava_signal(cli, "<LAVA_SIGNAL_TESTSET STOP>");
 }
 
 static void on_message(void *priv, enum ktap_severity sev,
@@ -210,6 +320,90 @@ static const struct ktap_ops cli_ops = {
 	.message = on_message,
 };
 
+static bool parse_mode(const char *s, enum mode *mode)
+{
+	static const char *const names[] = {
+		[MODE_SUMMARY] = "summary",
+		[MODE_LAVA] = "lava",
+		[MODE_LIST] = "list",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i])) {
+			*mode = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* --expect FILE: one test name a line; blank lines do not count. */
+static int read_expect(struct cli *cli, const char *path)
+{
+	size_t len = 0, cap = 0, n;
+	char *s, *e, *buf = NULL;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "ktap: --expect %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	do {
+		if (len + 4096 + 1 > cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 8192;
+			nb = cap > EXPECT_MAX_BYTES ? NULL : realloc(buf, cap);
+			if (!nb) {
+				fprintf(stderr, "ktap: --expect %s: larger than %d bytes\n",
+					path, EXPECT_MAX_BYTES);
+				free(buf);
+				fclose(f);
+				return 2;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+	} while (n);
+	if (ferror(f)) {
+		fprintf(stderr, "ktap: --expect %s: read error\n", path);
+		free(buf);
+		fclose(f);
+		return 2;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	cli->expect_buf = buf;
+	cli->expect = calloc(EXPECT_MAX_NAMES, sizeof(*cli->expect));
+	if (!cli->expect) {
+		fprintf(stderr, "ktap: out of memory\n");
+		return 2;
+	}
+	for (s = buf; s < buf + len; s = e + 1) {
+		e = memchr(s, '\n', buf + len - s);
+		if (!e)
+			e = buf + len;
+		*e = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		n = strlen(s);
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+			     s[n - 1] == '\r'))
+			s[--n] = '\0';
+		if (!n)
+			continue;
+		if (cli->nexpect == EXPECT_MAX_NAMES) {
+			fprintf(stderr, "ktap: --expect %s: more than %d names\n",
+				path, EXPECT_MAX_NAMES);
+			return 2;
+		}
+		cli->expect[cli->nexpect++] = s;
+	}
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct cli *cli,
 		      struct ktap_config *cfg, const char **path)
 {
@@ -217,21 +411,16 @@ static int parse_args(int argc, char **argv, struct cli *cli,
 		{ "mode", required_argument, NULL, 'm' },
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "strict", no_argument, NULL, 's' },
+		{ "expect", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "m:p:sh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:p:se:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (!strcmp(optarg, "summary"))
-				cli->mode = MODE_SUMMARY;
-			else if (!strcmp(optarg, "lava"))
-				cli->mode = MODE_LAVA;
-			else if (!strcmp(optarg, "list"))
-				cli->mode = MODE_LIST;
-			else {
+			if (!parse_mode(optarg, &cli->mode)) {
 				fprintf(stderr, "ktap: unknown mode '%s'\n",
 					optarg);
 				return 2;
@@ -242,6 +431,17 @@ static int parse_args(int argc, char **argv, struct cli *cli,
 			break;
 		case 's':
 			cfg->strict = 1;
+			break;
+		case 'e':
+			if (cli->expect_buf) {
+				fprintf(stderr, "ktap: --expect given twice\n");
+				return 2;
+			}
+			ret = read_expect(cli, optarg);
+			if (ret >= 0)
+				return ret;
+			cfg->expect = cli->expect;
+			cfg->nexpect = cli->nexpect;
 			break;
 		case 'h':
 			usage(stdout);
@@ -297,40 +497,64 @@ static int pump(struct ktap_parser *p, int fd, struct cli *cli)
 	}
 }
 
+static void finish_output(struct cli *cli, const struct ktap_counts *c)
+{
+	if (cli->mode == MODE_LIST)
+		return;
+	printf("%lu passed, %lu failed, %lu skipped", c->passed, c->failed,
+	       c->skipped);
+	if (c->missing)
+		printf(", %lu missing", c->missing);
+	printf("\n");
+}
+
+static int run(struct cli *cli, struct ktap_config *cfg, const char *path)
+{
+	struct ktap_counts counts;
+	struct ktap_parser *p;
+	int fd, ret;
+
+	if (cli->mode == MODE_LAVA) {
+		cli->case_helper = on_path("lava-test-case");
+		cli->set_helper = on_path("lava-test-set");
+		if (getenv("KMSG") && *getenv("KMSG"))
+			cli->kmsg = getenv("KTAP_KMSG_DEVICE") ?
+				    getenv("KTAP_KMSG_DEVICE") : "/dev/kmsg";
+	}
+	fd = open_input(path, cli);
+	if (fd < 0)
+		return 2;
+	p = ktap_parser_new(cfg, &cli_ops, cli);
+	if (!p) {
+		fprintf(stderr, "ktap: out of memory\n");
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return 2;
+	}
+	ret = pump(p, fd, cli);
+	ktap_parser_finish(p);
+	ktap_parser_counts(p, &counts);
+	ret = ret < 0 ? 2 : ktap_parser_status(p);
+	finish_output(cli, &counts);
+	ktap_parser_free(p);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { .mode = MODE_SUMMARY, .file = "<stdin>" };
 	struct ktap_config cfg = { 0 };
-	struct ktap_counts counts;
-	struct ktap_parser *p;
 	const char *path;
-	int fd, ret;
+	int ret;
 
 	ret = parse_args(argc, argv, &cli, &cfg, &path);
-	if (ret >= 0)
-		return ret;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (cli.mode == MODE_LAVA) {
-		cli.case_helper = on_path("lava-test-case");
-		cli.set_helper = on_path("lava-test-set");
+	if (ret < 0) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		ret = run(&cli, &cfg, path);
 	}
-	fd = open_input(path, &cli);
-	if (fd < 0)
-		return 2;
-	p = ktap_parser_new(&cfg, &cli_ops, &cli);
-	if (!p) {
-		fprintf(stderr, "ktap: out of memory\n");
-		return 2;
-	}
-	ret = pump(p, fd, &cli);
-	ktap_parser_finish(p);
-	ktap_parser_counts(p, &counts);
-	if (cli.mode != MODE_LIST)
-		printf("%lu passed, %lu failed, %lu skipped\n",
-		       counts.passed, counts.failed, counts.skipped);
-	ret = ret < 0 ? 2 : ktap_parser_status(p);
-	ktap_parser_free(p);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	free(cli.expect);
+	free(cli.expect_buf);
 	return ret;
 }

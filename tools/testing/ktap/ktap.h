@@ -17,6 +17,7 @@ enum ktap_result {
 	KTAP_PASS,
 	KTAP_FAIL,
 	KTAP_SKIP,
+	KTAP_MISS,		/* planned, never reached (LAVA: unknown) */
 };
 
 enum ktap_severity {
@@ -30,17 +31,30 @@ struct ktap_counts {
 	unsigned long passed;
 	unsigned long failed;
 	unsigned long skipped;
+	unsigned long missing;
+};
+
+/* A "# measure: NAME=VALUE UNIT" line of the test's diagnostics. */
+struct ktap_measure {
+	const char *case_name;	/* "<test>.<NAME>", unique like every name */
+	const char *name;	/* NAME as declared */
+	const char *value;	/* normalised: -?[0-9]+(\.[0-9]+)? */
+	const char *units;	/* UNIT, never empty */
 };
 
 /* One reported test case; every pointer is valid during the callback only. */
 struct ktap_case {
 	const char *name;	/* LAVA-safe, unique: [A-Za-z0-9._-]+ */
+	const char *group;	/* name of the enclosing group, "" at the top */
 	enum ktap_result result;
+	int error;		/* no verdict: ERROR, Bail out!, no result line */
 	const char *directive;	/* SKIP TODO XFAIL XPASS TIMEOUT ERROR or NULL */
 	const char *reason;	/* text after the directive keyword, or "" */
 	const char *detail;	/* text after '#', or why the result is made up */
-	const char *measurement;/* NULL when there is none */
-	const char *units;	/* "" when there are none */
+	const struct ktap_measure *meas;	/* declared measurements */
+	size_t nmeas;
+	const char *const *log;	/* excerpt of a failed case, oldest first */
+	size_t nlog;
 	unsigned long line;	/* input line of the result (0: end of input) */
 };
 
@@ -56,6 +70,8 @@ struct ktap_config {
 	const char *prefix;	/* first name component, may be NULL */
 	size_t max_line;	/* longest accepted line, 0: 64 KiB */
 	int strict;		/* warnings count as failures */
+	const char *const *expect;	/* test names a program plans, or NULL */
+	size_t nexpect;
 };
 
 struct ktap_parser;

@@ -23,7 +23,9 @@
 #define MAX_DOCS		64	/* open documents (nesting) */
 #define MAX_MEAS		32	/* measurements pending per document */
 #define MAX_PLAN		1000000UL
-#define MAX_MISSING_CASES	64	/* above this, one summary case */
+#define MAX_EXPECT		100000	/* names in an --expect list */
+#define EXCERPT_LINES		40	/* log lines kept for a failure */
+#define EXCERPT_COLS		512	/* bytes kept of each of them */
 #define MAX_QUEUE		65536	/* results waiting for a group name */
 #define MAX_MESSAGES		200
 #define NAME_LEN		120	/* cap for a full test name */
@@ -34,9 +36,16 @@
 enum opener { BY_ROOT, BY_VERSION, BY_SUBTEST, BY_PLAN, BY_HASH };
 
 struct meas {
-	char key[48];
-	char val[32];
-	char unit[16];
+	char name[64];
+	char val[40];
+	char unit[32];
+};
+
+/* The last EXCERPT_LINES lines of a document, for failure excerpts. */
+struct ring {
+	char *line[EXCERPT_LINES];
+	unsigned int first;
+	unsigned int n;
 };
 
 /* A level of the name tree; shared by documents and queued events. */
@@ -69,6 +78,10 @@ struct doc {
 	char skip_all[HINT_LEN];	/* reason of a "1..0 # SKIP" plan */
 	struct meas meas[MAX_MEAS];
 	int nmeas;
+	char *running;		/* "#  RUN  name ..." without a result yet */
+	struct ring log;
+	unsigned char *got;	/* which --expect names reported a result */
+	bool foreign;		/* a result that is not in the --expect list */
 };
 
 struct event {
@@ -78,12 +91,15 @@ struct event {
 	char *leaf;		/* raw leaf name */
 	unsigned long num;
 	enum ktap_result result;
+	bool error;
 	const char *directive;
 	char *reason;
 	char *detail;
 	unsigned long line;
 	struct meas *meas;
 	int nmeas;
+	char **log;
+	unsigned int nlog;
 };
 
 struct name_slot {
@@ -97,14 +113,21 @@ struct name_set {
 	size_t used;
 };
 
+struct exp_ent {
+	const char *name;
+	size_t idx;		/* position in ktap_parser.expect */
+};
+
 struct res {
 	bool ok;
+	bool error;
 	unsigned long num;
 	char *desc;
 	const char *directive;
 	char *reason;
 	char *detail;
 	enum ktap_result result;
+	struct ring *log;	/* excerpt to attach to a failure, or NULL */
 };
 
 struct ktap_parser {
@@ -140,6 +163,11 @@ struct ktap_parser {
 	unsigned long qlen;
 	struct node *set;	/* current LAVA test set */
 	struct name_set names;
+
+	char **expect;		/* --expect names, in the order given */
+	size_t nexpect;
+	struct exp_ent *exp_sorted;	/* the same, sorted by name */
+	char cur[EXCERPT_COLS + 8];	/* the line being parsed, for excerpts */
 
 	struct ktap_counts total;
 	unsigned long nmsg;
@@ -258,6 +286,80 @@ static char *dup_str(struct ktap_parser *p, const char *s)
 	if (!d)
 		p->oom = true;
 	return d;
+}
+
+/* ---- failure excerpts ------------------------------------------------- */
+
+static void ring_clear(struct ring *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->line[(r->first + i) % EXCERPT_LINES]);
+	r->first = 0;
+	r->n = 0;
+}
+
+/* Takes @line (may be NULL when out of memory: then nothing happens). */
+static void ring_take(struct ring *r, char *line)
+{
+	if (!line)
+		return;
+	if (r->n == EXCERPT_LINES) {
+		free(r->line[r->first]);
+		r->first = (r->first + 1) % EXCERPT_LINES;
+		r->n--;
+	}
+	r->line[(r->first + r->n++) % EXCERPT_LINES] = line;
+}
+
+static void ring_add(struct ktap_parser *p, struct ring *r, const char *s)
+{
+	if (*s)
+		ring_take(r, dup_str(p, s));
+}
+
+/* Append the lines of @from to @to and empty @from. */
+static void ring_move(struct ring *to, struct ring *from)
+{
+	unsigned int i;
+
+	for (i = 0; i < from->n; i++)
+		ring_take(to, from->line[(from->first + i) % EXCERPT_LINES]);
+	from->first = 0;
+	from->n = 0;
+}
+
+static char **ring_copy(struct ktap_parser *p, const struct ring *r,
+			unsigned int *n)
+{
+	char **out = calloc(r->n ? r->n : 1, sizeof(*out));
+	unsigned int i;
+
+	*n = 0;
+	if (!out) {
+		p->oom = true;
+		return NULL;
+	}
+	for (i = 0; i < r->n; i++) {
+		out[*n] = dup_str(p, r->line[(r->first + i) % EXCERPT_LINES]);
+		if (out[*n])
+			(*n)++;
+	}
+	return out;
+}
+
+/* The current line, capped for excerpts ("..." marks a cut). */
+static void keep_line(struct ktap_parser *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > EXCERPT_COLS) {
+		memcpy(p->cur, s, EXCERPT_COLS);
+		strcpy(p->cur + EXCERPT_COLS, " ...");
+	} else {
+		memcpy(p->cur, s, n + 1);
+	}
 }
 
 /* ---- messages --------------------------------------------------------- */
@@ -511,6 +613,9 @@ static void event_free(struct event *ev)
 	free(ev->reason);
 	free(ev->detail);
 	free(ev->meas);
+	while (ev->nlog)
+		free(ev->log[--ev->nlog]);
+	free(ev->log);
 	free(ev);
 }
 
@@ -550,12 +655,16 @@ static void set_to(struct ktap_parser *p, struct node *grp)
 static void output(struct ktap_parser *p, struct event *ev)
 {
 	struct node *grp = ev->own ? ev->node->parent : ev->node;
+	struct ktap_measure tm[MAX_MEAS];
 	struct ktap_case tc = {
 		.result = ev->result,
+		.error = ev->error,
 		.directive = ev->directive,
 		.reason = ev->reason ? ev->reason : "",
 		.detail = ev->detail ? ev->detail : "",
-		.units = "",
+		.meas = tm,
+		.log = (const char *const *)ev->log,
+		.nlog = ev->nlog,
 		.line = ev->line,
 	};
 	const char *base;
@@ -563,6 +672,7 @@ static void output(struct ktap_parser *p, struct event *ev)
 	int i;
 
 	set_to(p, grp && !grp->root ? grp : NULL);
+	tc.group = grp ? resolve(p, grp) : NULL;
 	if (ev->own) {
 		base = resolve(p, ev->node);
 	} else {
@@ -572,24 +682,25 @@ static void output(struct ktap_parser *p, struct event *ev)
 		base = parent && comp ? unique_name(p, parent, comp) : NULL;
 		free(comp);
 	}
-	if (!base)
+	if (!base || !tc.group)
 		return;
 	tc.name = base;
-	for (i = 0; i < ev->nmeas || i == 0; i++) {
-		if (i < ev->nmeas) {
-			tc.measurement = ev->meas[i].val;
-			tc.units = ev->meas[i].unit;
-		}
-		if (i > 0) {
-			comp = component(p, ev->meas[i].key, 0);
-			tc.name = comp ? unique_name(p, base, comp) : NULL;
-			free(comp);
-			if (!tc.name)
-				continue;
-		}
-		if (p->ops->test_case)
-			p->ops->test_case(p->priv, &tc);
+	/* "<test>.<NAME>" is taken now, right behind the test's own name */
+	for (i = 0; i < ev->nmeas; i++) {
+		struct ktap_measure *m = &tm[tc.nmeas];
+
+		comp = component(p, ev->meas[i].name, 0);
+		m->case_name = comp ? unique_name(p, base, comp) : NULL;
+		free(comp);
+		if (!m->case_name)
+			continue;
+		m->name = ev->meas[i].name;
+		m->value = ev->meas[i].val;
+		m->units = ev->meas[i].unit;
+		tc.nmeas++;
 	}
+	if (p->ops->test_case)
+		p->ops->test_case(p->priv, &tc);
 }
 
 static void drain(struct ktap_parser *p)
@@ -650,9 +761,12 @@ static void queue(struct ktap_parser *p, struct doc *d, struct node *node,
 	ev->num = r->num;
 	ev->result = r->result;
 	ev->directive = r->directive;
+	ev->error = r->error;
 	ev->reason = dup_str(p, r->reason);
 	ev->detail = dup_str(p, r->detail);
 	ev->line = p->lineno;
+	if (r->log && r->result == KTAP_FAIL)
+		ev->log = ring_copy(p, r->log, &ev->nlog);
 	if (d && d->nmeas) {
 		ev->meas = malloc(d->nmeas * sizeof(*ev->meas));
 		if (ev->meas) {
@@ -692,8 +806,24 @@ static void add_count(struct ktap_counts *c, enum ktap_result r)
 		c->passed++;
 	else if (r == KTAP_FAIL)
 		c->failed++;
-	else
+	else if (r == KTAP_SKIP)
 		c->skipped++;
+	else
+		c->missing++;
+}
+
+static unsigned long count_all(const struct ktap_counts *c)
+{
+	return c->passed + c->failed + c->skipped + c->missing;
+}
+
+static void doc_free(struct doc *d)
+{
+	node_put(d->node);
+	ring_clear(&d->log);
+	free(d->running);
+	free(d->got);
+	free(d);
 }
 
 static struct doc *push(struct ktap_parser *p, enum opener how, int depth,
@@ -712,8 +842,11 @@ static struct doc *push(struct ktap_parser *p, enum opener how, int depth,
 	d = calloc(1, sizeof(*d));
 	if (d)
 		d->node = node_new(p, parent ? parent->node : NULL);
-	if (!d || !d->node) {
-		free(d);
+	if (d && p->nexpect)
+		d->got = calloc(p->nexpect, 1);
+	if (!d || !d->node || (p->nexpect && !d->got)) {
+		if (d)
+			doc_free(d);
 		p->oom = true;
 		return NULL;
 	}
@@ -739,36 +872,6 @@ static void drop_meas(struct ktap_parser *p, struct doc *d)
 	d->nmeas = 0;
 }
 
-static void check_missing(struct ktap_parser *p, struct doc *d)
-{
-	unsigned long n, i;
-	struct res r = {
-		.result = KTAP_FAIL,
-		.reason = "",
-		.detail = "missing: planned but never reported",
-	};
-	char label[HINT_LEN + 40], leaf[32];
-
-	if (d->bailed || d->plan < 0 || d->nres >= (unsigned long)d->plan)
-		return;
-	n = d->plan - d->nres;
-	report(p, KTAP_FAILURE, p->lineno,
-	       "%s: plan 1..%ld but %lu result(s): %lu missing",
-	       doc_label(d, label, sizeof(label)), d->plan, d->nres, n);
-	d->counts.failed += n;
-	if (n > MAX_MISSING_CASES) {
-		r.detail = "missing: several planned results never reported";
-		r.num = d->nres + 1;
-		queue(p, NULL, d->node, false, "missing", &r);
-		return;
-	}
-	for (i = d->nres + 1; i <= (unsigned long)d->plan; i++) {
-		snprintf(leaf, sizeof(leaf), "missing_%lu", i);
-		r.num = i;
-		queue(p, NULL, d->node, false, leaf, &r);
-	}
-}
-
 /* Book a result (real or made up) into document @d. */
 static void account(struct ktap_parser *p, struct doc *d,
 		    const struct res *r, bool made_up)
@@ -788,6 +891,134 @@ static void account(struct ktap_parser *p, struct doc *d,
 	}
 }
 
+/* Index of @name in the --expect list, or -1. */
+static long expect_index(const struct ktap_parser *p, const char *name)
+{
+	size_t lo = 0, hi = p->nexpect;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, p->exp_sorted[mid].name);
+
+		if (!c)
+			return p->exp_sorted[mid].idx;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* A result named @desc arrived in @d: tick it off the --expect list. */
+static void expect_got(struct ktap_parser *p, struct doc *d, const char *desc)
+{
+	long i;
+
+	if (!p->nexpect)
+		return;
+	i = expect_index(p, desc ? desc : "");
+	if (i < 0)
+		d->foreign = true;
+	else
+		d->got[i] = 1;
+}
+
+/*
+ * The --expect list names the unreached results of @d when it is the list
+ * of that program: as many names as the plan, every result among them.
+ */
+static unsigned long expect_unreached(struct ktap_parser *p, struct doc *d)
+{
+	unsigned long n = 0;
+	size_t i;
+
+	if (!p->nexpect || d->foreign || p->nexpect != (size_t)d->plan)
+		return 0;
+	for (i = 0; i < p->nexpect; i++)
+		n += !d->got[i];
+	return n;
+}
+
+/* The test that was running when @d ended is the one that hung or crashed. */
+static void report_running(struct ktap_parser *p, struct doc *d,
+			   const struct res *end)
+{
+	char label[HINT_LEN + 40], detail[HINT_LEN + 96], line[HINT_LEN + 112];
+	struct res r = {
+		.result = KTAP_FAIL,
+		.reason = "",
+		.detail = detail,
+		.log = &d->log,
+	};
+
+	if (end && end->detail && *end->detail)
+		snprintf(detail, sizeof(detail),
+			 "hang or crash: stream ended while running (program result: %s)",
+			 end->detail);
+	else if (end)
+		snprintf(detail, sizeof(detail),
+			 "hang or crash: stream ended while running (program result: %s)",
+			 end->ok ? "ok" : "not ok");
+	else
+		snprintf(detail, sizeof(detail),
+			 "hang or crash: stream ended while running%s%s",
+			 *p->end_reason ? " " : "", p->end_reason);
+	report(p, KTAP_FAILURE, p->lineno, "%s: '%s' was running: %s",
+	       doc_label(d, label, sizeof(label)), d->running, detail);
+	snprintf(line, sizeof(line), "ktap: %s", detail);
+	ring_add(p, &d->log, line);
+	r.num = d->next;
+	account(p, d, &r, true);
+	expect_got(p, d, d->running);
+	d->counts.failed++;
+	queue(p, d, d->node, false, d->running, &r);
+	free(d->running);
+	d->running = NULL;
+}
+
+/* Results that the plan promised but that never came (@end: the closing line). */
+static void check_missing(struct ktap_parser *p, struct doc *d,
+			  const struct res *end)
+{
+	unsigned long n, named;
+	struct res r = {
+		.result = KTAP_MISS,
+		.reason = "",
+		.detail = "missing: never reached",
+	};
+	char label[HINT_LEN + 40], detail[96];
+	size_t i;
+
+	if (d->bailed || d->plan < 0 || d->nres >= (unsigned long)d->plan)
+		return;
+	report(p, KTAP_FAILURE, p->lineno,
+	       "%s: plan 1..%ld but %lu result(s): %lu missing",
+	       doc_label(d, label, sizeof(label)), d->plan, d->nres,
+	       d->plan - d->nres);
+	if (d->running)
+		report_running(p, d, end);
+	if (d->nres >= (unsigned long)d->plan)
+		return;
+	n = d->plan - d->nres;
+	d->counts.missing += n;
+	named = expect_unreached(p, d);
+	if (named == n) {
+		for (i = 0; i < p->nexpect; i++) {
+			if (d->got[i])
+				continue;
+			r.num = d->next++;
+			queue(p, NULL, d->node, false, p->expect[i], &r);
+		}
+		return;
+	}
+	snprintf(detail, sizeof(detail),
+		 "missing: %lu planned result(s) never reported", n);
+	r.detail = detail;
+	r.num = d->next;
+	queue(p, NULL, d->node, false, "missing", &r);
+}
+
 /* Pop the innermost document; @r is its result line (NULL: none came). */
 static void close_top(struct ktap_parser *p, struct res *r)
 {
@@ -795,14 +1026,17 @@ static void close_top(struct ktap_parser *p, struct res *r)
 	struct ktap_counts *c = &parent->counts;
 	struct res made_up = {
 		.result = KTAP_FAIL,
+		.error = true,
 		.reason = "",
 		.detail = "no result line: input truncated or crashed",
 	};
 	char label[HINT_LEN + 40];
 	bool fake = !r;
 
-	check_missing(p, d);
+	check_missing(p, d, r);
 	drop_meas(p, d);
+	/* the program's last lines go with its result (or the next one up) */
+	ring_move(&parent->log, &d->log);
 	if (fake) {
 		report(p, KTAP_FAILURE, p->lineno,
 		       "%s ended without its result line%s%s",
@@ -810,7 +1044,12 @@ static void close_top(struct ktap_parser *p, struct res *r)
 		       p->end_reason[0] ? " " : "", p->end_reason);
 		made_up.num = parent->next;
 		r = &made_up;
+		ring_add(p, &parent->log,
+			 "ktap: no result line: input truncated or crashed");
+	} else {
+		ring_add(p, &parent->log, p->cur);
 	}
+	r->log = &parent->log;
 	if (r->result == KTAP_SKIP && !*r->reason && d->skip_all[0])
 		r->reason = d->skip_all;	/* "ok 3 prog # SKIP" says no more */
 	if (!d->node->raw) {
@@ -823,22 +1062,29 @@ static void close_top(struct ktap_parser *p, struct res *r)
 	c->passed += d->counts.passed;
 	c->failed += d->counts.failed;
 	c->skipped += d->counts.skipped;
-	if (!d->counts.passed && !d->counts.failed && !d->counts.skipped)
+	c->missing += d->counts.missing;
+	if (!count_all(&d->counts))
 		add_count(c, r->result);
 	else if (r->result == KTAP_FAIL && !d->counts.failed)
 		c->failed++;	/* the group failed although its tests did not */
 
 	account(p, parent, r, fake);
+	if (!fake) {
+		expect_got(p, parent, r->desc);
+		free(parent->running);
+		parent->running = NULL;
+	}
 	queue(p, fake ? NULL : parent, d->node, true, NULL, r);
-	node_put(d->node);
-	free(d);
+	if (!fake)
+		ring_clear(&parent->log);
+	doc_free(d);
 }
 
 static void close_root(struct ktap_parser *p)
 {
 	struct doc *d = p->stack[0];
 
-	check_missing(p, d);
+	check_missing(p, d, NULL);
 	drop_meas(p, d);
 	if (d->plan < 0 && !d->bailed) {
 		if (!d->nres)
@@ -855,8 +1101,8 @@ static void close_root(struct ktap_parser *p)
 	p->total.passed += d->counts.passed;
 	p->total.failed += d->counts.failed;
 	p->total.skipped += d->counts.skipped;
-	node_put(d->node);
-	free(d);
+	p->total.missing += d->counts.missing;
+	doc_free(d);
 	p->ndocs = 0;
 }
 
@@ -1032,54 +1278,82 @@ static int parse_plan(char *t, unsigned long *n, bool *skip, char **reason)
 	return 1;
 }
 
-static bool copy_token(char *dst, size_t size, const char *s, size_t n)
+static bool is_unit_char(char c)
 {
-	if (n >= size)
-		return false;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-	return true;
+	return is_name_char(c) || c == '/' || c == '%';
 }
 
-/* "key=value[unit]", value numeric; see README.rst */
-static bool parse_meas(const char *s, struct meas *m)
+/*
+ * "measure: NAME=VALUE UNIT" (see README.rst, Measurements): 1 when it is
+ * one, 0 when it is not, -1 when it starts like one but is malformed.
+ * VALUE is stored normalised, so that LAVA, JSON and people read the same.
+ */
+static int parse_meas(const char *s, struct meas *m)
 {
-	const char *k = s, *v, *u;
-	size_t kn = 0, vn;
+	const char *k, *v, *ip, *fp = NULL, *u;
+	size_t kn, in, fn = 0;
 
-	if (!is_alpha(*s) && *s != '_')
-		return false;
-	while (is_name_char(s[kn]))
-		kn++;
-	s = skip_blanks((char *)s + kn);
-	if (*s != '=')
-		return false;
-	v = skip_blanks((char *)s + 1);
-	s = v;
-	if (*s == '-' || *s == '+')
-		s++;
-	if (!is_digit(*s) && !(*s == '.' && is_digit(s[1])))
-		return false;
-	while (is_digit(*s))
-		s++;
-	if (*s == '.')
-		for (s++; is_digit(*s); s++)
+	if (!starts(s, "measure:"))
+		return 0;
+	if (s[8] != ' ')
+		return -1;
+	k = s + 9;
+	for (kn = 0; is_name_char(k[kn]); kn++)
+		;
+	if (!kn || k[kn] != '=' || kn >= sizeof(m->name))
+		return -1;
+	v = k + kn + 1;
+	ip = v + (*v == '-' || *v == '+');
+	for (in = 0; is_digit(ip[in]); in++)
+		;
+	s = ip + in;
+	if (*s == '.') {
+		fp = s + 1;
+		for (fn = 0; is_digit(fp[fn]); fn++)
 			;
-	if ((*s == 'e' || *s == 'E') &&
-	    (is_digit(s[1]) || ((s[1] == '-' || s[1] == '+') && is_digit(s[2]))))
-		for (s += 2; is_digit(*s); s++)
-			;
-	vn = s - v;
-	if (*s == ' ')
-		s++;
-	u = s;
-	while (is_alpha(*s) || *s == '%' || *s == '/')
-		s++;
-	if (*s)
-		return false;	/* not a unit: "0x10", "1a2b", "3 apples" */
-	return copy_token(m->key, sizeof(m->key), k, kn) &&
-	       copy_token(m->val, sizeof(m->val), v, vn) &&
-	       copy_token(m->unit, sizeof(m->unit), u, s - u);
+		s = fp + fn;
+	}
+	if (!in && !fn)
+		return -1;
+	if (*s != ' ')
+		return -1;
+	u = s + 1;
+	for (s = u; is_unit_char(*s); s++)
+		;
+	if (s == u || *s || (size_t)(s - u) >= sizeof(m->unit))
+		return -1;
+	while (in > 1 && *ip == '0') {
+		ip++;
+		in--;
+	}
+	if (in + fn + 4 > sizeof(m->val))
+		return -1;
+	memcpy(m->name, k, kn);
+	m->name[kn] = '\0';
+	if (!in) {
+		ip = "0";
+		in = 1;
+	}
+	snprintf(m->val, sizeof(m->val), "%s%.*s%s%.*s",
+		 *v == '-' ? "-" : "", (int)in, ip,
+		 fn ? "." : "", (int)fn, fn ? fp : "");
+	memcpy(m->unit, u, s - u + 1);
+	return 1;
+}
+
+/* "RUN           fixture.variant.test ..." (kselftest_harness.h) */
+static char *parse_run(char *s)
+{
+	size_t n;
+
+	if (!starts(s, "RUN") || !is_blank(s[3]))
+		return NULL;
+	s = trim(s + 3);
+	n = strlen(s);
+	if (n >= 4 && !strcmp(s + n - 4, " ..."))
+		s[n - 4] = '\0';
+	s = rtrim(s);
+	return *s ? s : NULL;
 }
 
 /* ---- line handlers ---------------------------------------------------- */
@@ -1205,13 +1479,20 @@ static void on_result(struct ktap_parser *p, int k, int ind, struct res *r)
 		return;
 	account(p, d, r, false);
 	add_count(&d->counts, r->result);
+	expect_got(p, d, r->desc);
+	free(d->running);
+	d->running = NULL;
+	ring_add(p, &d->log, p->cur);
+	r->log = &d->log;
 	queue(p, d, d->node, false, r->desc, r);
+	ring_clear(&d->log);
 }
 
 static void on_bail(struct ktap_parser *p, int k, int ind, char *reason)
 {
 	struct res r = {
 		.result = KTAP_FAIL,
+		.error = true,
 		.reason = reason,
 		.detail = reason,
 	};
@@ -1226,7 +1507,10 @@ static void on_bail(struct ktap_parser *p, int k, int ind, char *reason)
 	d->bailed = true;
 	d->counts.failed++;
 	r.num = d->next;
+	ring_add(p, &d->log, p->cur);
+	r.log = &d->log;
 	queue(p, NULL, d->node, false, "bail_out", &r);
+	ring_clear(&d->log);
 	if (p->ndocs == 1) {
 		p->stopped = true;
 		snprintf(p->end_reason, sizeof(p->end_reason),
@@ -1249,16 +1533,18 @@ static struct doc *doc_at(struct ktap_parser *p, int k, int ind)
 
 static void on_diag(struct ktap_parser *p, int k, int ind, char *text)
 {
-	const char *body;
+	const char *rest;
+	char *body, *run;
 	struct meas m;
 	struct doc *d;
 	bool kunit;
 	unsigned long v;
-	int ind2;
+	int ind2, kind;
 
 	if (*text == ' ')
 		text++;
-	ind2 = indent_of(text, &body);
+	ind2 = indent_of(text, &rest);
+	body = (char *)rest;
 	if (parse_version(body, &kunit, &v)) {
 		check_version(p, kunit, v);
 		on_hash_version(p, k, ind, ind2);
@@ -1267,7 +1553,12 @@ static void on_diag(struct ktap_parser *p, int k, int ind, char *text)
 	d = doc_at(p, k, ind);
 	if (d->bailed)
 		return;
-	if (parse_meas(body, &m)) {
+	ring_add(p, &d->log, p->cur);
+	kind = parse_meas(body, &m);
+	if (kind < 0) {
+		report(p, KTAP_WARNING, p->lineno,
+		       "malformed measurement, ignored (the form is '# measure: NAME=VALUE UNIT')");
+	} else if (kind > 0) {
 		if (d->nmeas < MAX_MEAS)
 			d->meas[d->nmeas++] = m;
 		else
@@ -1276,6 +1567,9 @@ static void on_diag(struct ktap_parser *p, int k, int ind, char *text)
 			       MAX_MEAS);
 	} else if (starts(body, "selftests: ")) {
 		snprintf(d->hint, sizeof(d->hint), "%s", body);
+	} else if ((run = parse_run(body))) {
+		free(d->running);
+		d->running = dup_str(p, run);
 	}
 }
 
@@ -1307,6 +1601,7 @@ static void handle_line(struct ktap_parser *p, char *s)
 		s += s[1] ? 2 : 1;
 		k++;
 	}
+	keep_line(p, s);
 	ind = indent_of(s, &rest);
 	t = (char *)rest;
 
@@ -1325,7 +1620,8 @@ static void handle_line(struct ktap_parser *p, char *s)
 		on_bail(p, k, ind, trim(t + 9));
 	else if (t[0] == '#')
 		on_diag(p, k, ind, t + 1);
-	/* anything else is console noise */
+	else	/* console noise: kernel messages go with the running test */
+		ring_add(p, &top(p)->log, p->cur);
 }
 
 /* ---- prefix and line level -------------------------------------------- */
@@ -1471,6 +1767,10 @@ void ktap_parser_feed(struct ktap_parser *p, const char *line, size_t len)
 	s = strip_prefix(p, s);
 	mark = end_marker(s);
 	if (mark) {
+		if (p->ndocs) {
+			keep_line(p, s);
+			ring_add(p, &top(p)->log, p->cur);
+		}
 		p->stopped = true;
 		snprintf(p->end_reason, sizeof(p->end_reason),
 			 "(input ends at line %lu: '%s')", p->lineno, mark);
@@ -1562,6 +1862,65 @@ int ktap_parser_status(const struct ktap_parser *p)
 	return 0;
 }
 
+static int exp_cmp(const void *a, const void *b)
+{
+	const struct exp_ent *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Keep the --expect names in their order, once each, and a sorted index. */
+static bool set_expect(struct ktap_parser *p, const char *const *names,
+		       size_t n)
+{
+	struct exp_ent *e;
+	size_t i, j, *pos;
+
+	if (!n)
+		return true;
+	if (n > MAX_EXPECT)
+		return false;
+	e = calloc(n, sizeof(*e));
+	pos = calloc(n, sizeof(*pos));
+	p->expect = calloc(n, sizeof(*p->expect));
+	if (!e || !pos || !p->expect) {
+		free(e);
+		free(pos);
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		e[i].name = names[i] ? names[i] : "";
+		e[i].idx = i;
+	}
+	qsort(e, n, sizeof(*e), exp_cmp);
+	/* pos[i]: 1 for a repeated name (a later copy of an earlier one) */
+	for (i = 1; i < n; i++)
+		pos[e[i].idx] = !strcmp(e[i].name, e[i - 1].name);
+	for (i = 0; i < n; i++) {
+		if (pos[i]) {
+			pos[i] = (size_t)-1;
+			continue;
+		}
+		pos[i] = p->nexpect;
+		p->expect[p->nexpect] = dup_str(p, names[i]);
+		if (!p->expect[p->nexpect++])
+			break;
+	}
+	for (i = 0, j = 0; i < n && !p->oom; i++) {
+		if (pos[e[i].idx] == (size_t)-1)
+			continue;
+		e[j].idx = pos[e[i].idx];
+		e[j].name = p->expect[e[j].idx];
+		j++;
+	}
+	free(pos);
+	p->exp_sorted = e;
+	return !p->oom;
+}
+
 struct ktap_parser *ktap_parser_new(const struct ktap_config *cfg,
 				    const struct ktap_ops *ops, void *priv)
 {
@@ -1578,6 +1937,8 @@ struct ktap_parser *ktap_parser_new(const struct ktap_config *cfg,
 	p->work = malloc(p->max_line + 1);
 	if (cfg && cfg->prefix && *cfg->prefix)
 		p->prefix_name = component(p, cfg->prefix, 0);
+	if (cfg && !set_expect(p, cfg->expect, cfg->nexpect))
+		p->oom = true;
 	if (!p->buf || !p->work || p->oom) {
 		ktap_parser_free(p);
 		return NULL;
@@ -1592,10 +1953,7 @@ void ktap_parser_free(struct ktap_parser *p)
 	if (!p)
 		return;
 	while (p->ndocs) {
-		struct doc *d = p->stack[--p->ndocs];
-
-		node_put(d->node);
-		free(d);
+		doc_free(p->stack[--p->ndocs]);
 	}
 	while (p->qhead) {
 		struct event *ev = p->qhead;
@@ -1607,6 +1965,10 @@ void ktap_parser_free(struct ktap_parser *p)
 	for (i = 0; i < p->names.cap; i++)
 		free(p->names.slot[i].name);
 	free(p->names.slot);
+	for (i = 0; i < p->nexpect; i++)
+		free(p->expect[i]);
+	free(p->expect);
+	free(p->exp_sorted);
 	free(p->prefix_name);
 	free(p->pfx);
 	free(p->buf);
