@@ -652,6 +652,127 @@ hang_capture() {
 		'lava-test-case [tput.bw] [--result] [pass] [--measurement] [212.50] [--units] [MB/s]')"
 }
 
+# ---- JSON and JUnit -----------------------------------------------------
+
+# junit_ok FILE: the XML is well-formed, has the schema's shape, and each
+# testsuite's counts are those of its elements.
+junit_ok() {
+	run xmllint --noout --schema "$DATA/junit.xsd" "$1"
+	assert_success
+	local x
+	for x in failure:failures error:errors skipped:skipped; do
+		assert_equal "$(xmllint --xpath "count(//testcase/${x%:*})" "$1")" \
+			"$(xmllint --xpath "sum(//testsuite/@${x#*:})" "$1")"
+		assert_equal "$(xmllint --xpath "count(//testcase/${x%:*})" "$1")" \
+			"$(xmllint --xpath "string(/testsuites/@${x#*:})" "$1")"
+	done
+	assert_equal "$(xmllint --xpath 'count(//testcase)' "$1")" "$(xmllint --xpath 'sum(//testsuite/@tests)' "$1")"
+	assert_equal "$(xmllint --xpath 'count(//testcase)' "$1")" "$(xmllint --xpath 'string(/testsuites/@tests)' "$1")"
+}
+
+@test "junit: the real suite's capture and the runner capture fit the schema" {
+	for f in suite-default runner-mhi runner-measure runner-panic runner-truncated; do
+		run --separate-stderr "$KTAP" --mode junit "$DATA/$f.ktap"
+		no_crash
+		printf '%s\n' "$output" > "$T/$f.xml"
+		junit_ok "$T/$f.xml"
+		# one testcase per result, one testsuite per group
+		assert_equal "$(xmllint --xpath 'count(//testcase)' "$T/$f.xml")" \
+			"$("$KTAP" --mode list "$DATA/$f.ktap" 2>/dev/null | awk 'NF == 2' | wc -l)"
+	done
+	assert_equal "$(xmllint --xpath 'count(//testsuite)' "$T/suite-default.xml")" 3
+	assert_equal "$(xmllint --xpath 'string(/testsuites/@tests)' "$T/suite-default.xml")" 83
+}
+
+@test "junit: failures carry the excerpt, skips the reason, missing tests are errors" {
+	"$KTAP" --mode junit "$DATA/runner-mhi.ktap" > "$T/o.xml" 2>/dev/null || true
+	junit_ok "$T/o.xml"
+	tc='//testcase[@name="mhi.mhi_loopback_test.loopback.tre_65535_num_cap.start"]'
+	assert_equal "$(xmllint --xpath "string($tc/@classname)" "$T/o.xml")" "mhi.mhi_loopback_test"
+	assert_equal "$(xmllint --xpath "string($tc/failure)" "$T/o.xml")" \
+		"$(printf '%s\n' '#  RUN           loopback.tre_65535_num_cap.start ...' \
+		'[   61.402117] mhi mhi0: Requested to power ON' \
+		'# mhi_loopback_test.c:584:start:Expected 0 (0) == ret (-110)' \
+		'# start: start returned -110 (ETIMEDOUT) for tre_size=65535 num_tre=31' \
+		'#          FAIL  loopback.tre_65535_num_cap.start' 'not ok 4 loopback.tre_65535_num_cap.start')"
+	assert_equal "$(xmllint --xpath 'string(//testcase[@name="mhi.x.stress.second"]/failure/@message)' "$T/o.xml")" \
+		"hang or crash: stream ended while running (program result: TIMEOUT 45 seconds)"
+	assert_equal "$(xmllint --xpath 'string(//testcase[@name="mhi.x.missing"]/error/@type)' "$T/o.xml")" missing
+	assert_equal "$(xmllint --xpath 'string(//testcase[@name="mhi.mhi_ep_check.sh"]/skipped/@message)' "$T/o.xml")" \
+		"no MHI endpoint controller"
+	"$KTAP" --mode junit "$DATA/runner-measure.ktap" > "$T/m.xml" 2>/dev/null || true
+	assert_equal "$(xmllint --xpath 'string(//testcase[@name="mhi.mhi_loopback_test.measure.throughput"]/properties/property[@name="tput_tre_4096"]/@value)' "$T/m.xml")" \
+		"212.50 MB/s"
+}
+
+@test "json: real suite output; statuses, paths, measurements, excerpts" {
+	run --separate-stderr "$KTAP" --mode json "$DATA/suite-default.ktap"
+	assert_success
+	printf '%s\n' "$output" > "$T/s.json"
+	jq -e '.format == "ktap-json" and .version == 1 and .exit == 0 and
+		.counts == {"pass": 80, "fail": 0, "skip": 1, "miss": 0} and (.tests | length) == 83 and
+		([.tests[] | select(.status == "SKIP")] | map(.path)) == ["mhi.mhi_loopback_test.leak.kmemleak"] and
+		all(.tests[]; .measurements == [] and .log_excerpt == "" and
+		    (if .group == "" then .path == .name else .path == .group + "." + .name end))' "$T/s.json"
+	run --separate-stderr "$KTAP" --mode json "$DATA/runner-measure.ktap"
+	assert_equal "$status" 1
+	printf '%s\n' "$output" > "$T/m.json"
+	jq -e '(.tests[] | select(.name == "measure.throughput") | .measurements) ==
+		[{"path": "mhi.mhi_loopback_test.measure.throughput.tput_tre_4096", "name": "tput_tre_4096", "value": 212.5, "unit": "MB/s"},
+		 {"path": "mhi.mhi_loopback_test.measure.throughput.tput_tre_32", "name": "tput_tre_32", "value": 41.07, "unit": "MB/s"},
+		 {"path": "mhi.mhi_loopback_test.measure.throughput.latency_p50", "name": "latency_p50", "value": 31.5, "unit": "us"}]' "$T/m.json"
+	jq -e '(.tests[] | select(.name == "race.start_vs_unbind")) as $t | $t.status == "FAIL" and
+		$t.lava_result == "fail" and ($t.log_excerpt | endswith("not ok 3 race.start_vs_unbind\n")) and
+		($t.log_excerpt | split("\n") | length) == 8' "$T/m.json"
+	jq -e '.messages == [{"severity": "warning", "line": 30, "text": "malformed measurement, ignored (the form is '"'"'# measure: NAME=VALUE UNIT'"'"')"}]' "$T/m.json"
+}
+
+@test "json: hang, missing, error and skip statuses; names match list mode" {
+	run --separate-stderr "$KTAP" --mode json "$DATA/runner-panic.ktap"
+	printf '%s\n' "$output" > "$T/p.json"
+	assert_equal "$(jq -r '.tests[] | "\(.path) \(.status) \(.lava_result)"' "$T/p.json")" \
+		"$(printf '%s\n' 'mhi.mhi_loopback_test.abi.discovery PASS pass' \
+		'mhi.mhi_loopback_test.abi.attributes PASS pass' \
+		'mhi.mhi_loopback_test.loopback.tre_32_num_cap.start FAIL fail' \
+		'mhi.mhi_loopback_test.missing MISS unknown' 'mhi.mhi_loopback_test ERROR fail' \
+		'missing MISS unknown')"
+	jq -e '.counts == {"pass": 2, "fail": 1, "skip": 0, "miss": 2} and .exit == 1 and
+		(.tests[2].log_excerpt | contains("Kernel panic - not syncing: Oops: Fatal exception\n"))' "$T/p.json"
+	for f in runner-mhi runner-measure suite-default; do
+		assert_equal "$("$KTAP" --mode json "$DATA/$f.ktap" 2>/dev/null |
+			jq -r '.tests[] | "\(.path) \(.lava_result)", (.lava_result as $r | .measurements[] | "\(.path) \($r)")')" \
+			"$("$KTAP" --mode list "$DATA/$f.ktap" 2>/dev/null | cut -d' ' -f1-2)"
+	done
+}
+
+@test "json, junit: quotes, <&>, control characters and bytes that are not UTF-8" {
+	printf 'TAP version 13\n1..2\n# measure: m=1 us\nnot ok 1 t # it'"'"'s "bad" <&> \303\251 \377 \033[31m tab\there cr\rmid\nok 2 u # SKIP \\ "\n' > "$T/in"
+	run --separate-stderr "$KTAP" --mode json "$T/in"
+	assert_equal "$status" 1
+	printf '%s\n' "$output" > "$T/o.json"
+	assert_equal "$(jq -r '.tests[0].detail' "$T/o.json")" \
+		"$(printf 'it'"'"'s "bad" <&> \303\251 \357\277\275 \033[31m tab\there cr\rmid')"
+	assert_equal "$(jq -r '.tests[1].reason' "$T/o.json")" '\ "'
+	jq -e '.tests[0].log_excerpt | contains("not ok 1 t # it'"'"'s \"bad\"")' "$T/o.json"
+	run --separate-stderr "$KTAP" --mode junit "$T/in"
+	printf '%s\n' "$output" > "$T/o.xml"
+	junit_ok "$T/o.xml"
+	# ESC is not allowed in XML 1.0 at all: it becomes U+FFFD like bad bytes
+	assert_equal "$(xmllint --xpath 'string(//failure/@message)' "$T/o.xml")" \
+		"$(printf 'it'"'"'s "bad" <&> \303\251 \357\277\275 \357\277\275[31m tab\there cr\rmid')"
+	assert_equal "$(xmllint --xpath 'string(//skipped/@message)' "$T/o.xml")" '\ "'
+}
+
+@test "json, junit: bad input still gives a valid document and exit 2" {
+	run --separate-stderr "$KTAP" --mode json - < /dev/null
+	assert_equal "$status" 2
+	jq -e '.exit == 2 and .tests == [] and .messages[0].severity == "bad_input"' <<<"$output"
+	run --separate-stderr "$KTAP" --mode junit - < /dev/null
+	assert_equal "$status" 2
+	run xmllint --noout --schema "$DATA/junit.xsd" - <<<"$output"
+	assert_success
+}
+
 # ---- bad input: clear error, non-zero exit, never a crash ---------------
 
 @test "bad input: empty stream" {

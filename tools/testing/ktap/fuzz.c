@@ -5,7 +5,9 @@
  * rest is parsed twice, once in one piece and once in chunks, and both
  * runs must report the same thing.  The callbacks trap when a promise of
  * ktap.h is broken: names are [A-Za-z0-9._-]{1,120} and never repeat,
- * measurement values are plain decimals, excerpts are bounded.
+ * measurement values are plain decimals, excerpts are bounded.  The cases
+ * of the first run also go through the JSON and JUnit writers, whose
+ * output must be well-formed (fuzz-check.c).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-check.h"
 #include "ktap.h"
+#include "report.h"
 
 #define NAME_LIMIT	120
 #define SEEN_SLOTS	4096	/* uniqueness is checked for this many names */
@@ -24,6 +28,7 @@ struct sink {
 	uint64_t hash;		/* of everything reported, in order */
 	char *seen[SEEN_SLOTS];
 	unsigned int nseen;
+	struct ktap_report *report;	/* NULL: not collected */
 };
 
 static const char *const expect_list[] = {
@@ -133,6 +138,8 @@ static void fz_case(void *priv, const struct ktap_case *tc)
 		mix(s, tc->log[i]);
 	}
 	s->hash += tc->result + tc->line + tc->error * 7;
+	if (s->report && ktap_report_case(s->report, tc))
+		__builtin_trap();
 }
 
 static void fz_set_start(void *priv, const char *name)
@@ -153,6 +160,40 @@ static void fz_message(void *priv, enum ktap_severity sev,
 
 	mix(s, msg);
 	s->hash += line * 4 + sev;
+	if (s->report && ktap_report_message(s->report, sev, line, msg))
+		__builtin_trap();
+}
+
+/* Write the collected cases in both formats; each must be well-formed. */
+static void check_reports(struct sink *s, const struct ktap_counts *c,
+			  int status)
+{
+	struct ktap_report_info info = {
+		.input = "fuzz \"in\xff\x01put\" <&>",
+		.counts = *c,
+		.status = status,
+	};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	ktap_report_json(s->report, &info, f);
+	fclose(f);
+	if (!json_valid(buf, len))
+		__builtin_trap();
+	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	ktap_report_junit(s->report, &info, f);
+	fclose(f);
+	if (!xml_valid(buf, len))
+		__builtin_trap();
+	free(buf);
 }
 
 static const struct ktap_ops fz_ops = {
@@ -169,14 +210,22 @@ struct outcome {
 };
 
 static int parse(const struct ktap_config *cfg, const uint8_t *data,
-		 size_t size, size_t chunk, struct outcome *out)
+		 size_t size, size_t chunk, bool report, struct outcome *out)
 {
 	struct sink s = { .hash = 14695981039346656037ULL };
-	struct ktap_parser *p = ktap_parser_new(cfg, &fz_ops, &s);
+	struct ktap_parser *p;
 	size_t off, i;
 
-	if (!p)
+	if (report) {
+		s.report = ktap_report_new();
+		if (!s.report)
+			return -1;
+	}
+	p = ktap_parser_new(cfg, &fz_ops, &s);
+	if (!p) {
+		ktap_report_free(s.report);
 		return -1;
+	}
 	for (off = 0; off < size; off += chunk) {
 		size_t n = size - off < chunk ? size - off : chunk;
 
@@ -189,6 +238,9 @@ static int parse(const struct ktap_config *cfg, const uint8_t *data,
 	out->status = ktap_parser_status(p);
 	out->hash = s.hash;
 	ktap_parser_free(p);
+	if (s.report)
+		check_reports(&s, &out->counts, out->status);
+	ktap_report_free(s.report);
 	for (i = 0; i < SEEN_SLOTS; i++)
 		free(s.seen[i]);
 	if (out->status < 0 || out->status > 2)
@@ -219,8 +271,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	chunk = (opt >> 4) + 1;
 
-	if (parse(&cfg, data, size, size + 1, &whole) ||
-	    parse(&cfg, data, size, chunk, &pieces))
+	if (parse(&cfg, data, size, size + 1, true, &whole) ||
+	    parse(&cfg, data, size, chunk, false, &pieces))
 		return 0;
 	if (whole.hash != pieces.hash || whole.status != pieces.status ||
 	    memcmp(&whole.counts, &pieces.counts, sizeof(whole.counts)))

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ktap - summarise KTAP, list its results, or stream them to LAVA
+ * ktap - summarise KTAP, list it, stream it to LAVA, or write JSON/JUnit
  *
- * Usage: ktap [--mode summary|lava|list] [--prefix NAME] [--strict]
+ * Usage: ktap [--mode summary|lava|list|json|junit] [--prefix NAME] [--strict]
  *             [--expect FILE] [FILE|-]
  * See README.rst.  Exit: 0 passed, 1 failed or results missing, 2 bad input.
  */
@@ -19,8 +19,9 @@
 #include <unistd.h>
 
 #include "ktap.h"
+#include "report.h"
 
-enum mode { MODE_SUMMARY, MODE_LAVA, MODE_LIST };
+enum mode { MODE_SUMMARY, MODE_LAVA, MODE_LIST, MODE_JSON, MODE_JUNIT };
 
 #define EXPECT_MAX_BYTES	(16 << 20)
 #define EXPECT_MAX_NAMES	100000
@@ -31,6 +32,8 @@ struct cli {
 	bool case_helper;	/* lava-test-case is on PATH */
 	bool set_helper;	/* lava-test-set is on PATH */
 	const char *kmsg;	/* LAVA's KMSG: signals go to this device */
+	struct ktap_report *report;	/* json, junit */
+	bool report_oom;
 	char *expect_buf;
 	const char **expect;
 	size_t nexpect;
@@ -39,13 +42,15 @@ struct cli {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ktap [--mode summary|lava|list] [--prefix NAME] [--strict]\n"
+		"usage: ktap [--mode summary|lava|list|json|junit] [--prefix NAME] [--strict]\n"
 		"            [--expect FILE] [FILE|-]\n"
 		"  summary  print failures (with their log excerpt), skips and missing\n"
 		"           tests, then 'N passed, N failed, N skipped[, N missing]'\n"
 		"  lava     report each result to LAVA as it arrives (lava-test-case /\n"
 		"           lava-test-set, or raw <LAVA_SIGNAL_...> lines without them)\n"
 		"  list     print 'name result [value units]' for every LAVA case\n"
+		"  json     one JSON document with every result (at the end)\n"
+		"  junit    one JUnit XML document with every result (at the end)\n"
 		"  --expect FILE  the tests a program plans, one name a line: names\n"
 		"                 the tests that a hang or crash left unreached\n"
 		"exit: 0 all passed, 1 failures or missing results, 2 bad input or usage\n");
@@ -112,18 +117,6 @@ static bool run_helper(struct cli *cli, char *const argv[])
 	fprintf(stderr, "ktap: %s: %s %s failed (status %d)\n", cli->file,
 		argv[0], argv[1] ? argv[1] : "", status);
 	return WIFEXITED(status) && WEXITSTATUS(status) != 127;
-}
-
-static const char *ktap_lava_result(enum ktap_result res)
-{
-	static const char *const lava[] = {
-		[KTAP_PASS] = "pass",
-		[KTAP_FAIL] = "fail",
-		[KTAP_SKIP] = "skip",
-		[KTAP_MISS] = "unknown",
-	};
-
-	return res <= KTAP_MISS ? lava[res] : "unknown";
 }
 
 /* What lava-test-shell's signal() does: /dev/kmsg when KMSG is set. */
@@ -271,6 +264,11 @@ static void on_case(void *priv, const struct ktap_case *tc)
 	case MODE_SUMMARY:
 		summary_case(tc);
 		break;
+	case MODE_JSON:
+	case MODE_JUNIT:
+		if (ktap_report_case(cli->report, tc))
+			cli->report_oom = true;
+		break;
 	}
 }
 
@@ -305,6 +303,8 @@ static void on_message(void *priv, enum ktap_severity sev,
 	const char *kind = sev == KTAP_WARNING ? "warning: " :
 			   sev == KTAP_INFO ? "note: " : "";
 
+	if (cli->report && ktap_report_message(cli->report, sev, line, msg))
+		cli->report_oom = true;
 	fflush(stdout);
 	if (line)
 		fprintf(stderr, "ktap: %s:%lu: %s%s\n", cli->file, line, kind,
@@ -326,6 +326,8 @@ static bool parse_mode(const char *s, enum mode *mode)
 		[MODE_SUMMARY] = "summary",
 		[MODE_LAVA] = "lava",
 		[MODE_LIST] = "list",
+		[MODE_JSON] = "json",
+		[MODE_JUNIT] = "junit",
 	};
 	size_t i;
 
@@ -497,15 +499,31 @@ static int pump(struct ktap_parser *p, int fd, struct cli *cli)
 	}
 }
 
-static void finish_output(struct cli *cli, const struct ktap_counts *c)
+static void finish_output(struct cli *cli, const struct ktap_counts *c,
+			  int status)
 {
-	if (cli->mode == MODE_LIST)
-		return;
-	printf("%lu passed, %lu failed, %lu skipped", c->passed, c->failed,
-	       c->skipped);
-	if (c->missing)
-		printf(", %lu missing", c->missing);
-	printf("\n");
+	struct ktap_report_info info = {
+		.input = cli->file,
+		.counts = *c,
+		.status = status,
+	};
+
+	switch (cli->mode) {
+	case MODE_JSON:
+		ktap_report_json(cli->report, &info, stdout);
+		break;
+	case MODE_JUNIT:
+		ktap_report_junit(cli->report, &info, stdout);
+		break;
+	case MODE_LIST:
+		break;
+	default:
+		printf("%lu passed, %lu failed, %lu skipped", c->passed,
+		       c->failed, c->skipped);
+		if (c->missing)
+			printf(", %lu missing", c->missing);
+		printf("\n");
+	}
 }
 
 static int run(struct cli *cli, struct ktap_config *cfg, const char *path)
@@ -521,6 +539,13 @@ static int run(struct cli *cli, struct ktap_config *cfg, const char *path)
 			cli->kmsg = getenv("KTAP_KMSG_DEVICE") ?
 				    getenv("KTAP_KMSG_DEVICE") : "/dev/kmsg";
 	}
+	if (cli->mode == MODE_JSON || cli->mode == MODE_JUNIT) {
+		cli->report = ktap_report_new();
+		if (!cli->report) {
+			fprintf(stderr, "ktap: out of memory\n");
+			return 2;
+		}
+	}
 	fd = open_input(path, cli);
 	if (fd < 0)
 		return 2;
@@ -535,7 +560,12 @@ static int run(struct cli *cli, struct ktap_config *cfg, const char *path)
 	ktap_parser_finish(p);
 	ktap_parser_counts(p, &counts);
 	ret = ret < 0 ? 2 : ktap_parser_status(p);
-	finish_output(cli, &counts);
+	if (cli->report_oom) {
+		fprintf(stderr, "ktap: %s: out of memory, the report is incomplete\n",
+			cli->file);
+		ret = 2;
+	}
+	finish_output(cli, &counts, ret);
 	ktap_parser_free(p);
 	if (fd != STDIN_FILENO)
 		close(fd);
@@ -554,6 +584,7 @@ int main(int argc, char **argv)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		ret = run(&cli, &cfg, path);
 	}
+	ktap_report_free(cli.report);
 	free(cli.expect);
 	free(cli.expect_buf);
 	return ret;
