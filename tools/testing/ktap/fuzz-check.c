@@ -11,6 +11,7 @@
 
 #include "fuzz-check.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_DEPTH	64
 
 /* Valid UTF-8 with no control character but TAB, LF (and CR for XML). */
@@ -214,7 +215,7 @@ static size_t entity(const char *s, const char *end)
 	const char *q;
 	size_t i;
 
-	for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ents); i++)
 		if ((size_t)(end - s) >= strlen(ents[i]) &&
 		    !memcmp(s, ents[i], strlen(ents[i])))
 			return strlen(ents[i]);

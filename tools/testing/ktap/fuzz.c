@@ -19,6 +19,7 @@
 #include "ktap.h"
 #include "report.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NAME_LIMIT	120
 #define SEEN_SLOTS	4096	/* uniqueness is checked for this many names */
 #define LOG_LINES	40	/* EXCERPT_LINES of parser.c */
@@ -267,7 +268,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.prefix = opt & 4 ? "pre fix" : NULL;
 	if (opt & 8) {
 		cfg.expect = expect_list;
-		cfg.nexpect = sizeof(expect_list) / sizeof(expect_list[0]);
+		cfg.nexpect = ARRAY_SIZE(expect_list);
 	}
 	chunk = (opt >> 4) + 1;
 

@@ -23,6 +23,7 @@
 
 enum mode { MODE_SUMMARY, MODE_LAVA, MODE_LIST, MODE_JSON, MODE_JUNIT };
 
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define EXPECT_MAX_BYTES	(16 << 20)
 #define EXPECT_MAX_NAMES	100000
 
@@ -193,7 +194,8 @@ static void lava_one(struct cli *cli, const char *name, const char *res,
 			return;
 	}
 	if (value) {
-		lava_signal(cli, "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s UNITS=%s MEASUREMENT=%s>",
+		lava_signal(cli,
+			    "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s UNITS=%s MEASUREMENT=%s>",
 			    name, res, units, value);
 		return;
 	}
@@ -331,7 +333,7 @@ static bool parse_mode(const char *s, enum mode *mode)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		if (!strcmp(s, names[i])) {
 			*mode = i;
 			return true;

@@ -356,7 +356,7 @@ static void keep_line(struct ktap_parser *p, const char *s)
 
 	if (n > EXCERPT_COLS) {
 		memcpy(p->cur, s, EXCERPT_COLS);
-		strcpy(p->cur + EXCERPT_COLS, " ...");
+		memcpy(p->cur + EXCERPT_COLS, " ...", 5);
 	} else {
 		memcpy(p->cur, s, n + 1);
 	}
@@ -690,7 +690,9 @@ static void output(struct ktap_parser *p, struct event *ev)
 		struct ktap_measure *m = &tm[tc.nmeas];
 
 		comp = component(p, ev->meas[i].name, 0);
-		m->case_name = comp ? unique_name(p, base, comp) : NULL;
+		m->case_name = NULL;
+		if (comp)
+			m->case_name = unique_name(p, base, comp);
 		free(comp);
 		if (!m->case_name)
 			continue;
@@ -1567,9 +1569,12 @@ static void on_diag(struct ktap_parser *p, int k, int ind, char *text)
 			       MAX_MEAS);
 	} else if (starts(body, "selftests: ")) {
 		snprintf(d->hint, sizeof(d->hint), "%s", body);
-	} else if ((run = parse_run(body))) {
-		free(d->running);
-		d->running = dup_str(p, run);
+	} else {
+		run = parse_run(body);
+		if (run) {
+			free(d->running);
+			d->running = dup_str(p, run);
+		}
 	}
 }
 
@@ -1952,9 +1957,8 @@ void ktap_parser_free(struct ktap_parser *p)
 
 	if (!p)
 		return;
-	while (p->ndocs) {
+	while (p->ndocs)
 		doc_free(p->stack[--p->ndocs]);
-	}
 	while (p->qhead) {
 		struct event *ev = p->qhead;
 

@@ -341,8 +341,9 @@ static void json_case(FILE *f, const struct rcase *c, int last)
 	json_str(f, c->group);
 	fputs(",\n      \"name\": ", f);
 	json_str(f, leaf_of(c));
-	fprintf(f, ",\n      \"status\": \"%s\",\n      \"lava_result\": \"%s\",\n      \"directive\": ",
-		ktap_status_name(c->result, c->error),
+	fprintf(f, ",\n      \"status\": \"%s\"",
+		ktap_status_name(c->result, c->error));
+	fprintf(f, ",\n      \"lava_result\": \"%s\",\n      \"directive\": ",
 		ktap_lava_result(c->result));
 	if (c->directive)
 		json_str(f, c->directive);
@@ -382,10 +383,11 @@ void ktap_report_json(const struct ktap_report *r,
 
 	fputs("{\n  \"format\": \"ktap-json\",\n  \"version\": 1,\n  \"input\": ", f);
 	json_str(f, info->input);
-	fprintf(f, ",\n  \"exit\": %d,\n  \"counts\": {\"pass\": %lu, \"fail\": %lu, \"skip\": %lu, \"miss\": %lu},\n  \"tests\": [%s",
-		info->status, info->counts.passed, info->counts.failed,
-		info->counts.skipped, info->counts.missing,
-		r->ncases ? "\n" : "");
+	fprintf(f, ",\n  \"exit\": %d,\n  \"counts\": {", info->status);
+	fprintf(f, "\"pass\": %lu, \"fail\": %lu, \"skip\": %lu, \"miss\": %lu},\n",
+		info->counts.passed, info->counts.failed,
+		info->counts.skipped, info->counts.missing);
+	fprintf(f, "  \"tests\": [%s", r->ncases ? "\n" : "");
 	for (i = 0; i < r->ncases; i++)
 		json_case(f, &r->cases[i], i + 1 == r->ncases);
 	fprintf(f, "%s],\n  \"messages\": [%s", r->ncases ? "  " : "",
