@@ -529,6 +529,19 @@ hang_capture() {
 	assert_line "MISS missing # missing: 12 planned result(s) never reported"
 }
 
+@test "hang: --expect takes the first word of a line; headers, plans, comments do not count" {
+	printf '%s\n' 'TAP version 13' '1..3' 'ok 1 a' '#  RUN           b ...' > "$T/in"
+	printf '%s\n' 'TAP version 13' '1..0 # SKIP test names only' '# a listing' \
+		'a link' '' '  b hardware' 'c	link' > "$T/e"
+	run --separate-stderr "$KTAP" --mode list --expect "$T/e" "$T/in"
+	assert_equal "$status" 1
+	assert_output "$(printf '%s\n' 'a pass' 'b fail' 'c unknown')"
+	# a list with a name too many does not fit: one count, no names
+	printf 'd\n' >> "$T/e"
+	run --separate-stderr "$KTAP" --mode list --expect "$T/e" "$T/in"
+	assert_output "$(printf '%s\n' 'a pass' 'b fail' 'missing unknown')"
+}
+
 @test "hang: --expect errors are clear" {
 	run --separate-stderr "$KTAP" --expect "$T/nope" "$DATA/runner-mhi.ktap"
 	assert_equal "$status" 2

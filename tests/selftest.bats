@@ -269,3 +269,27 @@ expect_fail_doc() { # reason
 	run_lt --sysfs-root "$T/modem" --canary
 	expect_skip_doc "no fault knob"
 }
+
+@test "--names is an --expect list for ktap: a hang names every test never reached" {
+	run_lt --names
+	assert_equal "$rc" 0
+	cp "$T/out" "$T/names"
+	tail -n +3 "$T/names" | cut -d' ' -f1 >"$T/all"
+	n=$(wc -l <"$T/all")
+	# the program's document as a hang in its 6th test leaves it
+	{
+		printf 'TAP version 13\n1..%s\n' "$n"
+		head -n 5 "$T/all" | awk '{ printf "ok %d %s\n", NR, $1 }'
+		printf '#  RUN           %s ...\n' "$(sed -n 6p "$T/all")"
+	} >"$T/hang"
+	run --separate-stderr "$KTAP" --mode list --expect "$T/names" "$T/hang"
+	assert_equal "$status" 1
+	assert_equal "$output" "$(head -n 5 "$T/all" | sed 's/$/ pass/'
+		sed -n 6p "$T/all" | sed 's/$/ fail/'
+		tail -n +7 "$T/all" | sed 's/$/ unknown/')"
+	# the same list without the header and the classes reads the same
+	run --separate-stderr "$KTAP" --mode list --expect "$T/all" "$T/hang"
+	assert_equal "$output" "$(head -n 5 "$T/all" | sed 's/$/ pass/'
+		sed -n 6p "$T/all" | sed 's/$/ fail/'
+		tail -n +7 "$T/all" | sed 's/$/ unknown/')"
+}

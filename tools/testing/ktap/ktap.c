@@ -52,8 +52,9 @@ static void usage(FILE *f)
 		"  list     print 'name result [value units]' for every LAVA case\n"
 		"  json     one JSON document with every result (at the end)\n"
 		"  junit    one JUnit XML document with every result (at the end)\n"
-		"  --expect FILE  the tests a program plans, one name a line: names\n"
-		"                 the tests that a hang or crash left unreached\n"
+		"  --expect FILE  the tests a program plans, one a line, first word the\n"
+		"                 name (e.g. mhi_loopback_test --names): names the\n"
+		"                 tests that a hang or crash left unreached\n"
 		"exit: 0 all passed, 1 failures or missing results, 2 bad input or usage\n");
 }
 
@@ -342,7 +343,21 @@ static bool parse_mode(const char *s, enum mode *mode)
 	return false;
 }
 
-/* --expect FILE: one test name a line; blank lines do not count. */
+/*
+ * A line of an --expect file that names no test: blank, a comment, or the
+ * KTAP header and plan that a listing such as "mhi_loopback_test --names"
+ * prints before its names.
+ */
+static bool expect_skip_line(const char *s)
+{
+	return !*s || *s == '#' || !strncmp(s, "TAP version ", 12) ||
+	       !strncmp(s, "KTAP version ", 13) || !strncmp(s, "1..", 3);
+}
+
+/*
+ * --expect FILE: one test a line, its name the first word (the rest, e.g.
+ * the class that --names prints after it, is ignored).
+ */
 static int read_expect(struct cli *cli, const char *path)
 {
 	size_t len = 0, cap = 0, n;
@@ -392,12 +407,10 @@ static int read_expect(struct cli *cli, const char *path)
 		*e = '\0';
 		while (*s == ' ' || *s == '\t')
 			s++;
-		n = strlen(s);
-		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
-			     s[n - 1] == '\r'))
-			s[--n] = '\0';
-		if (!n)
+		n = strcspn(s, " \t\r");
+		if (expect_skip_line(s))
 			continue;
+		s[n] = '\0';
 		if (cli->nexpect == EXPECT_MAX_NAMES) {
 			fprintf(stderr, "ktap: --expect %s: more than %d names\n",
 				path, EXPECT_MAX_NAMES);
