@@ -20,6 +20,9 @@ RIG_PACKAGES=(
 	bats bats-support bats-assert shellcheck lava-common gnuplot-nox
 	# make -C tools/testing/ktap check fuzzes with libFuzzer
 	clang libclang-rt-dev
+	# tests/ktap.bats reads ktap --mode json with jq and checks --mode junit
+	# against its schema with xmllint
+	jq libxml2-utils
 )
 read -r -a extra <<<"${RIG_EXTRA_PACKAGES:-}"
 RIG_PACKAGES+=("${extra[@]}")
