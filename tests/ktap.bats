@@ -428,12 +428,28 @@ fake_helpers() {
 	assert_equal "$stderr" "ktap: $DATA/runner-measure.ktap:30: warning: malformed measurement, ignored (the form is '# measure: NAME=VALUE UNIT')"
 }
 
-@test "measurements: the real suite's key=value lines add no case" {
+@test "measurements: the real suite's declared ones are cases, its key=value lines are not" {
 	run --separate-stderr "$KTAP" --mode list "$DATA/suite-default.ktap"
 	assert_success
-	# one case per result line at any depth, nothing else
-	assert_equal "${#lines[@]}" "$(grep -cE '^(# )*(not )?ok [0-9]+' "$DATA/suite-default.ktap")"
-	refute_output --regexp ' [0-9.]+ [A-Za-z/%]+$'
+	assert_equal "$stderr" ""
+	# one case per result line at any depth and one per "# measure:" line
+	assert_equal "$(awk 'NF == 2' <<<"$output" | wc -l)" \
+		"$(grep -cE '^(# )*(not )?ok [0-9]+' "$DATA/suite-default.ktap")"
+	assert_equal "$(awk 'NF == 2' <<<"$output" | wc -l)" 324
+	assert_equal "${#lines[@]}" 377
+	assert_equal "$(awk 'NF == 4' <<<"$output" | wc -l)" \
+		"$(grep -cE '^(# )+measure: ' "$DATA/suite-default.ktap")"
+	assert_equal "$(awk 'NF == 4' <<<"$output" | wc -l)" 53
+	# the measurement cases are the declared ones, value and unit as printed
+	assert_equal "$(awk 'NF == 4 { sub(/.*\./, "", $1); print $1 "=" $3 " " $4 }' <<<"$output")" \
+		"$(sed -nE 's/^(# )+measure: //p' "$DATA/suite-default.ktap")"
+	assert_line "mhi.mhi_loopback_test.loopback.tre_1_num_1.start.start_time pass 501.129 us"
+	assert_line --regexp '^mhi\.mhi_loopback_test\.measure\.throughput\.throughput_tre_65535_num_cap pass [0-9.]+ MB/s$'
+	assert_line --regexp '^mhi\.mhi_loopback_test\.measure\.start_latency_1B\.start_latency_1B_p99 pass [0-9.]+ us$'
+	# information lines ("# bytes=32 B", seeds, progress) are no case
+	grep -qE '^# # bytes=[0-9]+ B$' "$DATA/suite-default.ktap"
+	grep -qE '^# # seed=[0-9]+ ' "$DATA/suite-default.ktap"
+	refute_output --regexp '\.(bytes|seed|sweep_progress|iterations) '
 	assert_line "mhi.mhi_loopback_test.race.start_vs_unbind pass"
 }
 
@@ -477,7 +493,7 @@ hang_capture() {
 	# the names the program plans, from the complete capture
 	sed -n '/^# selftests: mhi: mhi_loopback_test$/,/^ok 1 \|^not ok 1 /p' "$DATA/suite-default.ktap" |
 		sed -nE 's/^# (not )?ok [0-9]+ ([^ ]+).*/\2/p' > "$T/expect"
-	[ "$(wc -l < "$T/expect")" -eq 69 ] || fail "expected 69 names, got $(wc -l < "$T/expect")"
+	[ "$(wc -l < "$T/expect")" -eq 76 ] || fail "expected 76 names, got $(wc -l < "$T/expect")"
 }
 
 @test "hang: reported under the running test; without --expect only the count" {
@@ -486,10 +502,10 @@ hang_capture() {
 	assert_equal "$status" 1
 	assert_line "FAIL mhi.mhi_loopback_test.fault.fail_dma # hang or crash: stream ended while running (input ends at line 321)"
 	assert_line --index 1 "  | #  RUN           fault.fail_dma ..."
-	assert_line "MISS mhi.mhi_loopback_test.missing # missing: 11 planned result(s) never reported"
+	assert_line "MISS mhi.mhi_loopback_test.missing # missing: 18 planned result(s) never reported"
 	assert_line "FAIL mhi.mhi_loopback_test # no result line: input truncated or crashed"
 	assert_line "MISS missing # missing: 1 planned result(s) never reported"
-	assert_line "57 passed, 1 failed, 0 skipped, 12 missing"
+	assert_line "57 passed, 1 failed, 0 skipped, 19 missing"
 	refute_output --partial "missing_"
 	assert_regex "$stderr" "'selftests: mhi: mhi_loopback_test': 'fault.fail_dma' was running: hang or crash"
 }
@@ -499,7 +515,7 @@ hang_capture() {
 	run --separate-stderr "$KTAP" --mode list --expect "$T/expect" "$T/hang.ktap"
 	assert_equal "$status" 1
 	assert_line "mhi.mhi_loopback_test.fault.fail_dma fail"
-	# the 11 after fault.fail_dma, by their names, in plan order
+	# the 18 after fault.fail_dma, by their names, in plan order
 	assert_equal "$(grep ' unknown$' <<<"$output" | grep -v '^missing ' | sed 's/^mhi\.mhi_loopback_test\.//; s/ unknown$//')" \
 		"$(sed '1,/^fault.fail_dma$/d' "$T/expect")"
 	assert_line "missing unknown"
@@ -694,7 +710,8 @@ junit_ok() {
 			"$("$KTAP" --mode list "$DATA/$f.ktap" 2>/dev/null | awk 'NF == 2' | wc -l)"
 	done
 	assert_equal "$(xmllint --xpath 'count(//testsuite)' "$T/suite-default.xml")" 3
-	assert_equal "$(xmllint --xpath 'string(/testsuites/@tests)' "$T/suite-default.xml")" 83
+	assert_equal "$(xmllint --xpath 'string(/testsuites/@tests)' "$T/suite-default.xml")" 324
+	assert_equal "$(xmllint --xpath 'count(//testcase/properties/property)' "$T/suite-default.xml")" 53
 }
 
 @test "junit: failures carry the excerpt, skips the reason, missing tests are errors" {
@@ -723,10 +740,17 @@ junit_ok() {
 	assert_success
 	printf '%s\n' "$output" > "$T/s.json"
 	jq -e '.format == "ktap-json" and .version == 1 and .exit == 0 and
-		.counts == {"pass": 80, "fail": 0, "skip": 1, "miss": 0} and (.tests | length) == 83 and
+		.counts == {"pass": 321, "fail": 0, "skip": 1, "miss": 0} and (.tests | length) == 324 and
 		([.tests[] | select(.status == "SKIP")] | map(.path)) == ["mhi.mhi_loopback_test.leak.kmemleak"] and
-		all(.tests[]; .measurements == [] and .log_excerpt == "" and
-		    (if .group == "" then .path == .name else .path == .group + "." + .name end))' "$T/s.json"
+		([.tests[].measurements[]] | length) == 53 and
+		all(.tests[]; .log_excerpt == "" and
+		    (if .group == "" then .path == .name else .path == .group + "." + .name end) and
+		    (.path as $p | all(.measurements[]; .path == $p + "." + .name and
+			(.value | type) == "number" and (.unit | IN("us", "MB/s")))))' "$T/s.json"
+	# the measurements of one test, in the order it printed them
+	jq -e '[.tests[] | select(.name == "measure.start_latency_1B") | .measurements[] | .name + " " + .unit] ==
+		["start_latency_1B_p50 us", "start_latency_1B_p99 us"] and
+		([.tests[] | select(.name == "measure.throughput") | .measurements[]] | length) == 12' "$T/s.json"
 	run --separate-stderr "$KTAP" --mode json "$DATA/runner-measure.ktap"
 	assert_equal "$status" 1
 	printf '%s\n' "$output" > "$T/m.json"
