@@ -14,6 +14,7 @@
 # streamed by the real tools/testing/ktap parser.
 #
 # usage: lava-jobs/check.sh [--kernel BZIMAGE] [--initramfs CPIO_GZ] [--no-run]
+#        lava-jobs/check.sh --expectations   (print what step 3 requires)
 # Environment: LAVA_KERNEL, LAVA_INITRAMFS (same as the options), LAVA_RUN=no
 # (validation only), LAVA_CACHE (.cache/lava), LAVA_RUN_TIMEOUT (seconds,
 # 3000), LAVA_ALLOW_SKIP=1 (skips count as passes).
@@ -47,10 +48,39 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2 && shift 2 ;;
 	--initramfs) initramfs=$2 && shift 2 ;;
 	--no-run) run_mode=no && shift ;;
-	-h | --help) sed -n '3,22s/^# \{0,1\}//p' "$0" && exit 0 ;;
+	--expectations) run_mode=expectations && shift ;;
+	-h | --help) sed -n '3,23s/^# \{0,1\}//p' "$0" && exit 0 ;;
 	*) fail "unknown argument '$1' (see --help)" ;;
 	esac
 done
+
+# What the QEMU job must report (step 3), from what ktap makes of the real
+# suite's output (tests/data/ktap/suite-default.ktap, default profile; its
+# 'ktap --mode list' has 377 cases): 76 harness tests and 246 canary
+# results, the two programs' own results, 53 declared measurements
+# ('<test>.<NAME>' cases), plus mhi-runner and mhi-ktap from the job's steps
+# and dmesg-crit and dmesg-oops from local/board-scripts.yaml. Any case less
+# means a test, a measurement or a step went missing (tests/lava.bats checks
+# these numbers against the capture).
+min_cases=381
+expect=(
+	# the default profile has no kmemleak: the suite skips that one check
+	--expect mhi.mhi_loopback_test.leak.kmemleak=skip
+	--expect mhi.mhi_loopback_test=pass
+	--expect mhi.mhi_loopback_canary.sh=pass
+	--expect mhi.mhi_loopback_test.race.held_start_vs_unbind=pass
+	--expect mhi.mhi_loopback_canary.sh.canary.drop_echo.tre_4096_num_cap=pass
+	--expect mhi.mhi_loopback_test.measure.throughput.throughput_tre_65535_num_cap=pass
+	--expect mhi.mhi_loopback_test.measure.start_latency_1B.start_latency_1B_p99=pass
+	--expect mhi-runner=pass
+	--expect mhi-ktap=pass
+	--expect dmesg-oops=pass
+)
+if [ "$run_mode" = expectations ]; then
+	echo "min-cases $min_cases"
+	printf '%s\n' "${expect[@]}" | grep -v '^--expect$' | sed 's/^/expect /'
+	exit 0
+fi
 mkdir -p "$cache"
 
 # need PACKAGE...: apt-get install the ones that are missing.
@@ -156,10 +186,6 @@ get_ktap() {
 # busybox and kmsg signals there.
 tar -C "$here" -czf "$work/scripts.tar.gz" scripts
 overlays=(--overlay "scripts=file://$work/scripts.tar.gz:/opt/lava-jobs")
-# The default profile has no kmemleak: the suite skips that one check.
-expect=(--expect mhi.mhi_loopback_test.leak.kmemleak=skip)
-# The whole suite reports over 150 cases; far fewer means it did not run.
-min_cases=100
 allow_skip=()
 say "kernel $kernel, initramfs $initramfs"
 # LAVA unpacks the ramdisk with cpio to add its overlay: a concatenation of

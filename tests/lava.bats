@@ -540,3 +540,74 @@ add_loopback() { # NAME
 	assert_failure 1
 	assert_line "FAIL: the job did not complete (lava.job: missing)"
 }
+
+@test "check.sh: the QEMU job's case count and expected names are what ktap makes of the real suite" {
+	mkdir -p "$T/ktap-build"
+	env -u MAKEFLAGS -u MAKELEVEL make -s -C "$REPO/tools/testing/ktap" OUTPUT="$T/ktap-build/" >&2
+	capture=$REPO/tests/data/ktap/suite-default.ktap
+	"$T/ktap-build/ktap" --mode list "$capture" >"$T/list"
+	run bash "$REPO/lava-jobs/check.sh" --expectations
+	assert_success
+	printf '%s\n' "$output" >"$T/exp"
+	# the cases the job's own steps and board-scripts.yaml add to ktap's
+	own="mhi-runner mhi-ktap dmesg-crit dmesg-oops"
+	job=$REPO/lava-jobs/qemu-mhi-vlink.yaml
+	grep -q 'lava-test-case "$COLLECTION-runner"' "$job"
+	grep -q 'lava-test-case "$COLLECTION-ktap"' "$job"
+	grep -q '^- /opt/lava-jobs/scripts/collect-dmesg.sh' <(sed 's/^  *//' "$REPO/lava-jobs/local/board-scripts.yaml")
+	grep -q '^report dmesg-crit ' "$SCRIPTS/collect-dmesg.sh"
+	grep -q '^report dmesg-oops ' "$SCRIPTS/collect-dmesg.sh"
+	assert_equal "$(sed -n 's/^min-cases //p' "$T/exp")" "$(($(wc -l <"$T/list") + 4))"
+	# every expected name is a case of the capture with that result, or one of our own
+	n=0
+	while read -r kind spec; do
+		[ "$kind" = expect ] || continue
+		name=${spec%=*} want=${spec#*=}
+		case " $own " in
+		*" $name "*) assert_equal "$want" pass ;;
+		*) grep -qE "^${name//./\\.} ${want}( |\$)" "$T/list" || fail "$name=$want is not what ktap reports: $(grep "^${name//./\\.} " "$T/list")" ;;
+		esac
+		n=$((n + 1))
+	done <"$T/exp"
+	[ "$n" -ge 5 ] || fail "only $n expected names"
+}
+
+# lava-run's results records for ktap's raw LAVA signals on stdin, plus the
+# job's own cases and lava.job, as lavacheck.py results reads them.
+signals_to_results() {
+	sed -nE 's/^<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=([^ ]+) RESULT=([a-z]+).*>$/- {"dt": "x", "lvl": "results", "msg": {"case": "\1", "definition": "0_mhi-vlink", "result": "\2"}}/p'
+	for c in mhi-runner mhi-ktap; do
+		echo "- {\"dt\": \"x\", \"lvl\": \"results\", \"msg\": {\"case\": \"$c\", \"definition\": \"0_mhi-vlink\", \"result\": \"pass\"}}"
+	done
+	for c in dmesg-crit dmesg-oops; do
+		echo "- {\"dt\": \"x\", \"lvl\": \"results\", \"msg\": {\"case\": \"$c\", \"definition\": \"1_board-scripts\", \"result\": \"pass\"}}"
+	done
+	echo '- {"dt": "x", "lvl": "results", "msg": {"case": "job", "definition": "lava", "result": "pass"}}'
+}
+
+@test "check.sh: its expectations pass on the real suite's LAVA stream, not without a measurement or a test" {
+	mkdir -p "$T/ktap-build"
+	env -u MAKEFLAGS -u MAKELEVEL make -s -C "$REPO/tools/testing/ktap" OUTPUT="$T/ktap-build/" >&2
+	capture=$REPO/tests/data/ktap/suite-default.ktap
+	mapfile -t args < <(bash "$REPO/lava-jobs/check.sh" --expectations |
+		sed -E 's/^min-cases (.*)/--min-cases\n\1/; s/^expect (.*)/--expect\n\1/')
+	# no LAVA helpers on PATH: ktap prints the raw signals
+	env PATH=/usr/bin:/bin "$T/ktap-build/ktap" --mode lava "$capture" | signals_to_results >"$T/ok.log"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$T/ok.log" "${args[@]}"
+	assert_success
+	assert_line "lava-run: 380 pass, 1 skip"
+	# one declared measurement fewer
+	sed '/# measure: throughput_tre_65535_num_cap=/d' "$capture" >"$T/nomeas.ktap"
+	env PATH=/usr/bin:/bin "$T/ktap-build/ktap" --mode lava "$T/nomeas.ktap" | signals_to_results >"$T/nomeas.log"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$T/nomeas.log" "${args[@]}"
+	assert_failure 1
+	assert_line "FAIL: only 380 test case(s), expected at least 381"
+	assert_line "FAIL: expected mhi.mhi_loopback_test.measure.throughput.throughput_tre_65535_num_cap=pass, got nothing"
+	# the suite stopped in its last race: the test that hung fails, the rest are unknown
+	sed '/^# #  RUN           race.vlink_cycles \.\.\.$/q' "$capture" >"$T/hang.ktap"
+	env PATH=/usr/bin:/bin "$T/ktap-build/ktap" --mode lava "$T/hang.ktap" | signals_to_results >"$T/hang.log"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$T/hang.log" "${args[@]}"
+	assert_failure 1
+	assert_line --partial "0_mhi-vlink.mhi.mhi_loopback_test.race.vlink_cycles"
+	assert_line --regexp '^FAIL: only [0-9]+ test case\(s\), expected at least 381$'
+}
