@@ -65,6 +65,7 @@ int lt_start(uint64_t *ns);
 int lt_probe_capacity(void);
 
 /* discovery, binding */
+int lt_list_devices(char names[][LT_NAME_LEN], int max, bool (*keep)(const char *name));
 int lt_discover(char names[][LT_NAME_LEN], int max);
 bool lt_bus_present(void);
 bool lt_bound(void);

@@ -12,7 +12,6 @@
  *   table lt_classes[] below. In --hardware mode the link tests report
  *   SKIP "needs the virtual link" (see Documentation/mhi/loopback-selftest.rst).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -77,11 +76,6 @@ void lt_ktap_info(const char *what)
 /* Controllers                                                               */
 /* ------------------------------------------------------------------------ */
 
-static int lt_cmp_names(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
 /* "mhi<N>": the host core's name of a controller (its channels are mhi<N>_<name>) */
 static bool lt_is_cntrl_name(const char *name)
 {
@@ -98,25 +92,7 @@ static bool lt_is_cntrl_name(const char *name)
 /* Controllers under /sys/bus/mhi/devices, sorted; -errno if there is no bus. */
 int lt_controllers(char names[][LT_NAME_LEN], int max)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	int n = 0, ret;
-	DIR *dir;
-
-	ret = lt_path(path, sizeof(path), "/sys/bus/mhi/devices");
-	if (ret)
-		return ret;
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir)) && n < max) {
-		if (!lt_is_cntrl_name(de->d_name) || strlen(de->d_name) >= LT_NAME_LEN)
-			continue;
-		snprintf(names[n++], LT_NAME_LEN, "%s", de->d_name);
-	}
-	closedir(dir);
-	qsort(names, n, LT_NAME_LEN, lt_cmp_names);
-	return n;
+	return lt_list_devices(names, max, lt_is_cntrl_name);
 }
 
 /*

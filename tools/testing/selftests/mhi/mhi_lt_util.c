@@ -309,8 +309,11 @@ static int lt_cmp_names(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* All /sys/bus/mhi/devices/\*_LOOPBACK, sorted; -ENOENT if there is no bus. */
-int lt_discover(char names[][LT_NAME_LEN], int max)
+/*
+ * Names under /sys/bus/mhi/devices that @keep accepts, sorted; -errno if
+ * there is no bus.
+ */
+int lt_list_devices(char names[][LT_NAME_LEN], int max, bool (*keep)(const char *name))
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -326,13 +329,24 @@ int lt_discover(char names[][LT_NAME_LEN], int max)
 	while ((de = readdir(dir)) && n < max) {
 		size_t len = strlen(de->d_name);
 
-		if (fnmatch("*_LOOPBACK", de->d_name, 0) || len >= LT_NAME_LEN)
+		if (!keep(de->d_name) || len >= LT_NAME_LEN)
 			continue;
 		memcpy(names[n++], de->d_name, len + 1);
 	}
 	closedir(dir);
 	qsort(names, n, LT_NAME_LEN, lt_cmp_names);
 	return n;
+}
+
+static bool lt_is_loopback_name(const char *name)
+{
+	return !fnmatch("*_LOOPBACK", name, 0);
+}
+
+/* All /sys/bus/mhi/devices/\*_LOOPBACK, sorted; -errno if there is no bus. */
+int lt_discover(char names[][LT_NAME_LEN], int max)
+{
+	return lt_list_devices(names, max, lt_is_loopback_name);
 }
 
 bool lt_bus_present(void)
@@ -379,18 +393,24 @@ bool lt_bound(void)
 	return !lt_attr_path(path, sizeof(path), "status") && lt_exists(path);
 }
 
-int lt_bind(bool bind)
+/* Write @dev to the bind or unbind file of driver @drv on @bus */
+static int lt_drv_bind(const char *bus, const char *drv, const char *dev, bool bind)
 {
 	char path[PATH_MAX];
 	ssize_t n;
 	int ret;
 
-	ret = lt_path(path, sizeof(path), "/sys/bus/mhi/drivers/%s/%s",
-		      LT_HOST_DRV, bind ? "bind" : "unbind");
+	ret = lt_path(path, sizeof(path), "/sys/bus/%s/drivers/%s/%s", bus, drv,
+		      bind ? "bind" : "unbind");
 	if (ret)
 		return ret;
-	n = lt_write_file(path, lt.dev, strlen(lt.dev));
+	n = lt_write_file(path, dev, strlen(dev));
 	return n < 0 ? n : 0;
+}
+
+int lt_bind(bool bind)
+{
+	return lt_drv_bind("mhi", LT_HOST_DRV, lt.dev, bind);
 }
 
 int lt_wait_bound(bool bound, unsigned int ms)
@@ -512,18 +532,9 @@ int lt_wait_ep_bound(unsigned int ms)
 
 int lt_ep_bind(bool bind)
 {
-	char path[PATH_MAX];
-	ssize_t n;
-	int ret;
-
 	if (!lt.epdev[0])
 		return -ENOENT;
-	ret = lt_path(path, sizeof(path), "/sys/bus/mhi_ep/drivers/%s/%s",
-		      LT_EP_DRV, bind ? "bind" : "unbind");
-	if (ret)
-		return ret;
-	n = lt_write_file(path, lt.epdev, strlen(lt.epdev));
-	return n < 0 ? n : 0;
+	return lt_drv_bind("mhi_ep", LT_EP_DRV, lt.epdev, bind);
 }
 
 /*
