@@ -11,6 +11,7 @@
 #   make kselftest-config  defconfig + kselftest-merge satisfy selftests/mhi/config
 #
 # Variables: PROFILE=default|debug  KSRC=/path/to/linux  SERIES=7.2  JOBS=2
+#            T=fixture.variant.test|fixture|canary (make run: just that)
 #            TIMEOUT=<s>  RUN_ARGS="<run_kselftest.sh args>"
 #            RUN_ENV="NAME=VALUE;..."  APPEND="<kernel args>"  OUT=<dir>
 #            REFRESH=1 (make setup: look for a newer linux-source)
@@ -23,7 +24,7 @@ PROFILE ?= default
 SERIES ?= 7.2
 JOBS ?= 2
 KSRC ?=
-export PROFILE SERIES JOBS KSRC TIMEOUT RUN_ARGS RUN_ENV APPEND OUT REFRESH
+export PROFILE SERIES JOBS KSRC TIMEOUT RUN_ARGS RUN_ENV APPEND OUT REFRESH T
 
 SETUP_STAMP := .cache/stamps/setup
 STEPS := tree config kernel selftest initramfs run shell bench patches checkpatch kselftest-config

@@ -72,6 +72,23 @@ rig_ktap_summary() {
 }
 
 # rig_verdict KTAP CONSOLE PROFILE SECONDS TIMED_OUT(0 or the limit)
+# Failed result lines on stdin, each with the command that reruns it: a
+# nested test by its name, the canary's results by the canary.
+rig_rerun_hint() {
+	local line name
+	while IFS= read -r line; do
+		name=${line#"${line%%not ok*}"}
+		name=${name#not ok }
+		name=${name#* }
+		name=${name%% *}
+		case $name in
+		canary.*) printf '%s   (rerun: make run T=canary)\n' "$line" ;;
+		*.*) printf '%s   (rerun: make run T=%s)\n' "$line" "$name" ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done
+}
+
 rig_verdict() {
 	local ktap=$1 console=$2 profile=$3 secs=$4 timed_out=$5 bad=0 hits
 	local pass fail skip plan top rc
@@ -89,7 +106,8 @@ rig_verdict() {
 	fi
 	if [ "$fail" -gt 0 ]; then
 		echo "[rig] FAIL: $fail test(s) failed:"
-		tr -d '\r' <"$ktap" | grep -E '^(# )*not ok [0-9]+' | grep -vE '#[[:space:]]*(SKIP|TODO|XFAIL)' | head -n 30 | sed 's/^/[rig]   /'
+		tr -d '\r' <"$ktap" | grep -E '^(# )*not ok [0-9]+' | grep -vE '#[[:space:]]*(SKIP|TODO|XFAIL)' | head -n 30 |
+			rig_rerun_hint | sed 's/^/[rig]   /'
 		bad=1
 	fi
 	if [ "$plan" -ge 0 ] && [ "$top" -lt "$plan" ]; then

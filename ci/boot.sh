@@ -36,6 +36,7 @@ rig_cmdline() {
 	*";MHI_LT_RACE_ITERS="*) ;;
 	*) c+=" \"rig.env=MHI_LT_RACE_ITERS=$(rig_profile_race_iters "$PROFILE")\"" ;;
 	esac
+	rig_test_selection
 	case ${RUN_ARGS:-} in *'"'*) rig_die "RUN_ARGS must not contain double quotes" ;; esac
 	[ -z "${RUN_ARGS:-}" ] || c+=" rig.args=\"$RUN_ARGS\""
 	if [ -n "${RUN_ENV:-}" ]; then
@@ -51,6 +52,33 @@ rig_cmdline() {
 	fi
 	[ -z "${APPEND:-}" ] || c+=" $APPEND"
 	printf '%s\n' "$c"
+}
+
+# T=NAME runs one test of mhi_loopback_test (fixture.variant.test, or
+# fixture.test without variants), T=FIXTURE a group of them, T=canary the
+# canary: it becomes RUN_ARGS and the harness's own selection (-r or -f).
+rig_test_selection() {
+	[ -n "${T:-}" ] || return 0
+	case $T in
+	*[!A-Za-z0-9_.]* | .* | *. | *..*)
+		rig_die "T must be a test name (fixture.variant.test), a fixture or canary (got '$T')" ;;
+	esac
+	[ -z "${RUN_ARGS:-}" ] || rig_die "T and RUN_ARGS both select tests: give one of them"
+	case ";${RUN_ENV:-};" in
+	*";KSELFTEST_MHI_LOOPBACK_TEST_ARGS="*)
+		rig_die "T and KSELFTEST_MHI_LOOPBACK_TEST_ARGS in RUN_ENV both select tests" ;;
+	esac
+	case $T in
+	canary | canary.*) RUN_ARGS="-t mhi:mhi_loopback_canary.sh" ;;
+	*.*)
+		RUN_ARGS="-t mhi:mhi_loopback_test"
+		c+=" \"rig.env=KSELFTEST_MHI_LOOPBACK_TEST_ARGS=-r $T\""
+		;;
+	*)
+		RUN_ARGS="-t mhi:mhi_loopback_test"
+		c+=" \"rig.env=KSELFTEST_MHI_LOOPBACK_TEST_ARGS=-f $T\""
+		;;
+	esac
 }
 
 # -smp 2 as two sockets: without ACPI the kernel finds CPUs in SeaBIOS's MP

@@ -88,6 +88,29 @@ rig_bash() {
 	assert_output --partial "NAME=VALUE"
 }
 
+@test "T= selects one test, a fixture or the canary; bad names and double selections are refused" {
+	T=race.start_vs_unbind rig_bash 'rig_cmdline test' boot.sh
+	assert_success
+	assert_output --partial 'rig.args="-t mhi:mhi_loopback_test"'
+	assert_output --partial '"rig.env=KSELFTEST_MHI_LOOPBACK_TEST_ARGS=-r race.start_vs_unbind"'
+	T=loopback rig_bash 'rig_cmdline test' boot.sh
+	assert_success
+	assert_output --partial '"rig.env=KSELFTEST_MHI_LOOPBACK_TEST_ARGS=-f loopback"'
+	T=canary rig_bash 'rig_cmdline test' boot.sh
+	assert_success
+	assert_output --partial 'rig.args="-t mhi:mhi_loopback_canary.sh"'
+	refute_output --partial 'KSELFTEST_MHI_LOOPBACK_TEST_ARGS'
+	T='a b' rig_bash 'rig_cmdline test' boot.sh
+	assert_failure
+	assert_output --partial "T must be a test name"
+	T=abi RUN_ARGS="-c mhi" rig_bash 'rig_cmdline test' boot.sh
+	assert_failure
+	assert_output --partial "T and RUN_ARGS both select tests"
+	T=abi RUN_ENV="KSELFTEST_MHI_LOOPBACK_TEST_ARGS=-v" rig_bash 'rig_cmdline test' boot.sh
+	assert_failure
+	assert_output --partial "T and KSELFTEST_MHI_LOOPBACK_TEST_ARGS"
+}
+
 # --- Kconfig fragment verification ----------------------------------------
 
 @test "fragment verification: a dropped symbol is reported and fails" {
@@ -413,7 +436,7 @@ verdict() {
 	verdict
 	assert_failure
 	assert_line "[rig] FAIL: 1 test(s) failed:"
-	assert_line "[rig]   # not ok 2 global.b"
+	assert_line "[rig]   # not ok 2 global.b   (rerun: make run T=global.b)"
 	assert_line --partial "mhi: 2 passed, 1 failed, 1 skipped"
 
 	clean_ktap
