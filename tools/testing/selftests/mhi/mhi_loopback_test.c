@@ -1018,6 +1018,14 @@ TEST_F_TIMEOUT(sweep, tre_size_all, LT_SWEEP_TIMEOUT)
 	free(fails);
 }
 
+/* Iterations of each race and repeated fault (MHI_LT_RACE_ITERS) */
+static unsigned long lt_race_iters(void)
+{
+	unsigned long n = lt_env_ulong("MHI_LT_RACE_ITERS", 200);
+
+	return n ? n : 1;
+}
+
 /* ------------------------------------------------------------------------ */
 /* fault: mhi_vlink fault knobs                                              */
 /* ------------------------------------------------------------------------ */
@@ -1167,6 +1175,44 @@ TEST_F_TIMEOUT(fault, fail_dma, LT_FAULT_TIMEOUT)
 		SKIP(return, "no fault knob");
 	lt_expect_fault(_metadata, "fail_dma", 1, ETIMEDOUT, true);
 	lt_expect_recovered(_metadata, self->cap);
+}
+
+/*
+ * A start that fails on its first echo while the endpoint still has the
+ * rest of a full ring to process: the host resets the channels (and may set
+ * their rings up elsewhere) under the endpoint's ring worker. The endpoint
+ * must never reach outside host memory or its ring cache (patch 0009), and
+ * the next start must pass.
+ */
+TEST_F_TIMEOUT(fault, reset_while_busy, LT_RACE_TIMEOUT)
+{
+	unsigned long iters = lt_race_iters(), i, failed = 0;
+	unsigned long long x0 = 0, x1 = 0;
+	int ret;
+
+	if (!lt_knob_usable("corrupt_echo"))
+		SKIP(return, "no fault knob");
+	ASSERT_EQ(0, lt_vlink_stat("xlate_errors", &x0));
+	ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 1));
+	ksft_print_msg("iterations=%lu num_tre=%d\n", iters, self->cap);
+	for (i = 0; i < iters; i++) {
+		ASSERT_EQ(0, lt_attr_set_ulong("num_tre", self->cap));
+		ASSERT_EQ(0, lt_knob_set("corrupt_echo", 1));
+		ret = lt_start(NULL);
+		if (ret != -EIO && failed++ < 4)
+			TH_LOG("iteration %lu: faulted start returned %s, not EIO", i,
+			       lt_errname(ret));
+		ASSERT_EQ(0, lt_knob_set("corrupt_echo", 0));
+		ASSERT_EQ(0, lt_attr_set_ulong("num_tre", 1));
+		ret = lt_start_here(_metadata, NULL);
+		if (ret)
+			break;
+	}
+	ASSERT_EQ(0, lt_vlink_stat("xlate_errors", &x1));
+	ksft_print_msg("reset_iterations=%lu xlate_errors=%llu\n", i, x1 - x0);
+	EXPECT_EQ(0UL, failed) TH_LOG("faulted starts that did not fail with EIO");
+	EXPECT_EQ(x0, x1) TH_LOG("endpoint accesses outside host memory");
+	EXPECT_EQ(iters, i) TH_LOG("a start after the reset failed");
 }
 
 TEST_F_TIMEOUT(fault, starts_after_failure, LT_FAULT_TIMEOUT)
@@ -1508,13 +1554,6 @@ static void lt_expect_fresh(struct __test_metadata *_metadata)
 	lt_expect_attr(_metadata, "tre_size", "32");
 	lt_expect_attr(_metadata, "num_tre", "1");
 	lt_expect_pass(_metadata, "after rebind");
-}
-
-static unsigned long lt_race_iters(void)
-{
-	unsigned long n = lt_env_ulong("MHI_LT_RACE_ITERS", 200);
-
-	return n ? n : 1;
 }
 
 TEST_F_TIMEOUT(race, start_vs_unbind, LT_RACE_TIMEOUT)
