@@ -783,6 +783,8 @@ static const char * const lt_bad_patterns[] = {
 	"refcount_t",
 	"list_add corruption",
 	"list_del corruption",
+	/* the endpoint core refused a host write pointer (a stale doorbell) */
+	"outside the ring",
 };
 
 #define LT_MARKER		"mhi_loopback_test:"
