@@ -2326,15 +2326,16 @@ static void lt_canary_knob(const struct lt_canary *c)
 #define LT_EP_CHUNK	32768UL
 
 /*
- * Faults, each tried on every shape of the data tests: the link's
- * corrupt_echo, drop_echo and fail_dma, and the echo client's shapes of a
- * bad echo. Echo @j of a start is the j-th piece the endpoint echoes, in
- * order. delay_echo_ms is a matter of time, not data: fault.delay_echo_*
- * and the canary's knob pass try it against the deadline.
+ * Echo faults, each tried on every shape of the data tests: the link's
+ * corrupt_echo and drop_echo, and the echo client's shapes of a bad echo.
+ * Echo @j of a start is the j-th piece the endpoint echoes, in order.
+ * fail_dma is not one: the endpoint reads a failed UL TRE again at the next
+ * doorbell, so a start of several TREs gets its echo intact and passes;
+ * fault.fail_dma and the canary's knob pass try it on a single TRE.
  */
 struct lt_echo_fault {
 	const char *knob;	/* armed to 1 */
-	const char *skip;	/* knob: echoes let through first, or NULL */
+	const char *skip;	/* knob: echoes let through first */
 	const char *len;	/* knob of the bytes involved, or NULL */
 	bool needs_next;	/* shows only with an echo after the faulted one */
 };
@@ -2346,8 +2347,6 @@ static const struct lt_echo_fault lt_echo_faults[] = {
 	{ LT_EP_KNOB "extend_echo", LT_EP_KNOB "fault_skip", LT_EP_KNOB "fault_len", false },
 	{ LT_EP_KNOB "duplicate_echo", LT_EP_KNOB "fault_skip", NULL, true },
 	{ LT_EP_KNOB "reorder_echo", LT_EP_KNOB "fault_skip", NULL, true },
-	/* the first payload transfer of the start fails, its uplink read */
-	{ "fail_dma", NULL, NULL, false },
 };
 
 /* A knob's name without the prefix saying whose it is */
@@ -2406,13 +2405,8 @@ static void lt_canary_cell(const struct lt_echo_fault *f, unsigned int size, int
 	int ret, again;
 	bool ok;
 
-	/* the last echo of a chained start, or a seeded one; else the first transfer */
-	if (!f->skip)
-		j = 0;
-	else if (!strcmp(numname, "2"))
-		j = echoes - 1;
-	else
-		j = lt_rand(rng) % echoes;
+	/* the last echo of a chained start, or a seeded one */
+	j = !strcmp(numname, "2") ? echoes - 1 : lt_rand(rng) % echoes;
 	if (f->needs_next && j == echoes - 1 && echoes > 1)
 		j--;
 	if (f->len)
@@ -2426,7 +2420,7 @@ static void lt_canary_cell(const struct lt_echo_fault *f, unsigned int size, int
 	snprintf(fired, sizeof(fired), "%s_fired", f->knob);
 
 	lt_knobs_disarm();
-	ok = !lt_vlink_stat(fired, &f0) && (!f->skip || !lt_knob_set(f->skip, j)) &&
+	ok = !lt_vlink_stat(fired, &f0) && !lt_knob_set(f->skip, j) &&
 	     (!f->len || !lt_knob_set(f->len, len)) &&
 	     (!off || !lt_knob_set("corrupt_offset", off));
 	/* a failing start waits for its deadline: make it short */
