@@ -147,6 +147,7 @@ struct lt_evidence {
 
 uint32_t lt_crc32(uint32_t crc, const void *buf, size_t len);
 uint32_t lt_pattern_crc(unsigned long long seed, unsigned long long len);
+unsigned int lt_pattern_byte(unsigned long long seed, unsigned long long offset);
 int lt_report_path(char *buf, size_t len);
 int lt_report_read(struct lt_report *r);
 int lt_rings_read(struct lt_rings *r);

@@ -97,6 +97,12 @@ uint32_t lt_pattern_crc(unsigned long long seed, unsigned long long len)
 	return ~crc;
 }
 
+/* Byte @offset of the stream a start of @seed sends */
+unsigned int lt_pattern_byte(unsigned long long seed, unsigned long long offset)
+{
+	return (lt_pattern_word(seed, offset / 8) >> (8 * (offset % 8))) & 0xff;
+}
+
 /* ---- the host client's per-start report ---------------------------------- */
 
 int lt_report_path(char *buf, size_t len)
