@@ -10,6 +10,8 @@ setup() {
 	ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 	CI=$ROOT/ci
 	T=$BATS_TEST_TMPDIR
+	# make exports T (make run T=...): keep this one out of the rig's sight
+	export -n T
 }
 
 # Runs a bash snippet with the rig's library (and $2.. more ci files) sourced.
