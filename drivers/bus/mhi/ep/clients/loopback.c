@@ -10,6 +10,7 @@
 #include <linux/mod_devicetable.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
 #include <linux/seq_file.h>
@@ -65,6 +66,8 @@ struct mhi_ep_loopback_echo {
  * struct mhi_ep_loopback - LOOPBACK channel pair of an MHI endpoint
  * @mdev: MHI endpoint device of the channel pair
  * @work: Sends the backlog to the host, oldest transfer first
+ * @send_lock: Held by @work from taking an echo off the backlog until it is
+ *             queued, so that an uplink disconnect waits for an echo in hand
  * @lock: Protects @backlog, @backlog_size, @generation and @dropped
  * @backlog: Uplink transfers not yet accepted by mhi_ep_queue_buf()
  * @backlog_size: Memory held by @backlog, in bytes
@@ -82,6 +85,7 @@ struct mhi_ep_loopback_echo {
 struct mhi_ep_loopback {
 	struct mhi_ep_device *mdev;
 	struct work_struct work;
+	struct mutex send_lock; /* an echo taken off the backlog, until queued */
 	spinlock_t lock; /* protects the backlog and the counters */
 	struct list_head backlog;
 	size_t backlog_size;
@@ -185,11 +189,13 @@ static void mhi_ep_loopback_work(struct work_struct *work)
 	int ret;
 
 	for (;;) {
+		mutex_lock(&loopback->send_lock);
 		spin_lock(&loopback->lock);
 		echo = list_first_entry_or_null(&loopback->backlog,
 						struct mhi_ep_loopback_echo, node);
 		if (!echo) {
 			spin_unlock(&loopback->lock);
+			mutex_unlock(&loopback->send_lock);
 			return;
 		}
 
@@ -200,6 +206,7 @@ static void mhi_ep_loopback_work(struct work_struct *work)
 
 		/* On success, the DL transfer callback frees the echo */
 		ret = mhi_ep_queue_buf(loopback->mdev, echo->data, echo->len);
+		mutex_unlock(&loopback->send_lock);
 		if (!ret)
 			continue;
 
@@ -273,8 +280,18 @@ static void mhi_ep_loopback_ul_xfer_cb(struct mhi_ep_device *mdev,
 	int fault, ret;
 
 	if (result->transaction_status) {
-		if (result->transaction_status == -ENOTCONN)
+		/*
+		 * The host resets the uplink first. An echo the work holds
+		 * must not reach the downlink after the host has started it
+		 * again, into the next session: wait until it is queued (to
+		 * the old session) or back on the backlog. The work takes
+		 * only the downlink channel's lock meanwhile, never this one.
+		 */
+		if (result->transaction_status == -ENOTCONN) {
+			mutex_lock(&loopback->send_lock);
 			mhi_ep_loopback_flush(loopback);
+			mutex_unlock(&loopback->send_lock);
+		}
 
 		return;
 	}
@@ -390,6 +407,7 @@ static int mhi_ep_loopback_probe(struct mhi_ep_device *mdev,
 
 	loopback->mdev = mdev;
 	INIT_WORK(&loopback->work, mhi_ep_loopback_work);
+	mutex_init(&loopback->send_lock);
 	spin_lock_init(&loopback->lock);
 	INIT_LIST_HEAD(&loopback->backlog);
 
