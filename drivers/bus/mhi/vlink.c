@@ -30,9 +30,15 @@
  *   never lost: one raised while its handler runs is replayed.
  *
  * - The endpoint reaches host memory by address translation: the host's DMA
- *   addresses are its physical addresses (dma-direct, no IOMMU; checked at
- *   probe), each access is checked against the data window the host
+ *   addresses are translated back with the DMA API's own dma_to_phys()
+ *   (dma-direct, coherent, no IOMMU; checked at probe, so swiotlb bounce
+ *   buffers work), each access is checked against the data window the host
  *   programmed and against valid memory, and then copied with memcpy().
+ *   With async_dma, transfers are completed in submission order by one DMA
+ *   worker per link, from a pool of descriptors allocated at probe, like an
+ *   eDMA engine whose completions a driver batches; a failed transfer is
+ *   reported to the endpoint core in its status, and flush_async() waits
+ *   for the queue to drain.
  *
  * What it does not emulate: BHI/BHIe firmware download, RDDM, the graceful
  * MHI RESET handshake at power-down (the link is cut instead), suspend to
@@ -43,13 +49,17 @@
 
 #include <linux/atomic.h>
 #include <linux/bitmap.h>
+#include <linux/cc_platform.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irq_work.h>
 #include <linux/irqdomain.h>
+#include <linux/list.h>
 #include <linux/mhi.h>
 #include <linux/mhi_ep.h>
 #include <linux/mm.h>
@@ -58,6 +68,7 @@
 #include <linux/platform_device.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/timer.h>
 #include <linux/workqueue.h>
 
@@ -164,8 +175,12 @@ struct vlink_stats {
  * @ep_power_work: runs mhi_ep_power_up(), which waits for the host
  * @ep_powered: completed when @ep_power_work is done
  * @ep_power_ret: result of mhi_ep_power_up()
- * @ul_wq: ordered queue of uplink payload transfers (async_dma)
- * @dl_wq: ordered queue of downlink payload transfers (async_dma)
+ * @dma_wq: runs @dma_work (async_dma)
+ * @dma_work: the DMA worker: completes the queued transfers in order
+ * @dma_lock: protects @dma_queue and @dma_free
+ * @dma_queue: transfers submitted and not yet completed
+ * @dma_free: unused descriptors of @dma_pool
+ * @dma_pool: descriptors, allocated at probe
  * @runtime_refs: host runtime_get/runtime_put balance
  * @maps: endpoint alloc_map/unmap_free balance
  * @stats: counters
@@ -205,8 +220,12 @@ struct vlink {
 	struct work_struct ep_power_work;
 	struct completion ep_powered;
 	int ep_power_ret;
-	struct workqueue_struct *ul_wq;
-	struct workqueue_struct *dl_wq;
+	struct workqueue_struct *dma_wq;
+	struct work_struct dma_work;
+	spinlock_t dma_lock;		/* protects dma_queue and dma_free */
+	struct list_head dma_queue;
+	struct list_head dma_free;
+	struct vlink_dma *dma_pool;
 
 	atomic_t runtime_refs;
 	atomic_t maps;
@@ -223,15 +242,13 @@ struct vlink {
 };
 
 /**
- * struct vlink_dma - a payload transfer completed from a worker (async_dma)
- * @work: the transfer
- * @vl: link of the transfer
+ * struct vlink_dma - a payload transfer descriptor (async_dma)
+ * @node: entry of &vlink.dma_queue or &vlink.dma_free
  * @info: copy of the endpoint core's request, which lives on its stack
  * @uplink: direction
  */
 struct vlink_dma {
-	struct work_struct work;
-	struct vlink *vl;
+	struct list_head node;
 	struct mhi_ep_buf_info info;
 	bool uplink;
 };
@@ -563,19 +580,31 @@ static void *vlink_xlate(struct vlink *vl, u64 addr, size_t size)
 	u64 base = vlink_reg64(vl, EP_MHIDATABASE_LOWER, EP_MHIDATABASE_HIGHER);
 	u64 limit = vlink_reg64(vl, EP_MHIDATALIMIT_LOWER, EP_MHIDATALIMIT_HIGHER);
 	u64 last = addr + size - 1;
+	phys_addr_t phys = 0;
 
 	if (READ_ONCE(vl->cut))
 		return NULL;
 
-	if (!size || last < addr || addr < base || last > limit ||
-	    !pfn_valid(PHYS_PFN(addr)) || !pfn_valid(PHYS_PFN(last))) {
+	/*
+	 * dma-direct maps a range of DMA addresses to one range of physical
+	 * addresses: checking both ends is enough. Under swiotlb=force these
+	 * are the bounce buffers, which is the point.
+	 */
+	if (size && last >= addr && addr >= base && last <= limit) {
+		phys = dma_to_phys(vl->dev, addr);
+		if (!pfn_valid(PHYS_PFN(phys)) ||
+		    !pfn_valid(PHYS_PFN(dma_to_phys(vl->dev, last))))
+			phys = 0;
+	}
+
+	if (!phys) {
 		atomic64_inc(&vl->stats.xlate_errors);
 		dev_warn_ratelimited(vl->dev, "Endpoint access to %#llx+%zu is outside host memory\n",
 				     addr, size);
 		return NULL;
 	}
 
-	return phys_to_virt(addr);
+	return phys_to_virt(phys);
 }
 
 static void vlink_ep_raise_irq(struct mhi_ep_cntrl *ep, u32 vector)
@@ -717,25 +746,62 @@ static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 }
 
 /*
- * An asynchronous transfer always completes, even when it fails or the wire
- * was cut meanwhile: the endpoint core frees its buffers from the callback.
- * What failed is only reported to the endpoint core in synchronous mode.
+ * The DMA worker: complete the queued transfers in submission order, the
+ * way a driver batches the completions of its eDMA channel. A transfer
+ * always completes, even when it fails or the wire was cut meanwhile: the
+ * endpoint core frees its buffers from the callback, and learns from the
+ * status what failed.
  */
 static void vlink_dma_work(struct work_struct *work)
 {
-	struct vlink_dma *dma = container_of(work, struct vlink_dma, work);
-	int ret;
+	struct vlink *vl = container_of(work, struct vlink, dma_work);
+	struct vlink_dma *dma, *tmp;
+	LIST_HEAD(batch);
 
-	if (dma->uplink)
-		ret = vlink_ul_transfer(dma->vl, &dma->info);
-	else
-		ret = vlink_dl_transfer(dma->vl, &dma->info);
-	if (ret)
-		dev_warn_ratelimited(dma->vl->dev, "Asynchronous %s transfer failed: %d\n",
-				     dma->uplink ? "uplink" : "downlink", ret);
+	spin_lock(&vl->dma_lock);
+	list_splice_tail_init(&vl->dma_queue, &batch);
+	spin_unlock(&vl->dma_lock);
 
-	dma->info.cb(&dma->info);
-	kfree(dma);
+	list_for_each_entry_safe(dma, tmp, &batch, node) {
+		if (dma->uplink)
+			dma->info.status = vlink_ul_transfer(vl, &dma->info);
+		else
+			dma->info.status = vlink_dl_transfer(vl, &dma->info);
+
+		dma->info.cb(&dma->info);
+
+		spin_lock(&vl->dma_lock);
+		list_move(&dma->node, &vl->dma_free);
+		spin_unlock(&vl->dma_lock);
+	}
+}
+
+/* Enough descriptors for both LOOPBACK rings full of 64 KiB TREs */
+static unsigned int vlink_dma_descs(void)
+{
+	return 4 * ch_elements + 8;
+}
+
+static int vlink_dma_init(struct vlink *vl, int id)
+{
+	unsigned int i, n = vlink_dma_descs();
+
+	spin_lock_init(&vl->dma_lock);
+	INIT_LIST_HEAD(&vl->dma_queue);
+	INIT_LIST_HEAD(&vl->dma_free);
+	INIT_WORK(&vl->dma_work, vlink_dma_work);
+	if (!async_dma)
+		return 0;
+
+	vl->dma_pool = devm_kcalloc(vl->dev, n, sizeof(*vl->dma_pool), GFP_KERNEL);
+	vl->dma_wq = devm_alloc_ordered_workqueue(vl->dev, "mhi_vlink%d_dma", 0, id);
+	if (!vl->dma_pool || !vl->dma_wq)
+		return -ENOMEM;
+
+	for (i = 0; i < n; i++)
+		list_add_tail(&vl->dma_pool[i].node, &vl->dma_free);
+
+	return 0;
 }
 
 static int vlink_ep_transfer(struct mhi_ep_cntrl *ep, struct mhi_ep_buf_info *info,
@@ -754,19 +820,27 @@ static int vlink_ep_transfer(struct mhi_ep_cntrl *ep, struct mhi_ep_buf_info *in
 		return 0;
 	}
 
-	/* Once the wire is cut, the queues are being drained: take nothing */
-	if (READ_ONCE(vl->cut))
+	spin_lock(&vl->dma_lock);
+	/* Once the wire is cut, the queue is being drained: take nothing */
+	if (READ_ONCE(vl->cut)) {
+		spin_unlock(&vl->dma_lock);
 		return -EIO;
+	}
 
-	dma = kzalloc_obj(*dma, GFP_KERNEL);
-	if (!dma)
-		return -ENOMEM;
+	dma = list_first_entry_or_null(&vl->dma_free, struct vlink_dma, node);
+	if (!dma) {
+		spin_unlock(&vl->dma_lock);
+		dev_err_ratelimited(vl->dev, "All %u DMA descriptors are in use\n",
+				    vlink_dma_descs());
+		return -EBUSY;
+	}
 
-	INIT_WORK(&dma->work, vlink_dma_work);
-	dma->vl = vl;
 	dma->info = *info;
+	dma->info.status = 0;
 	dma->uplink = uplink;
-	queue_work(uplink ? vl->ul_wq : vl->dl_wq, &dma->work);
+	list_move_tail(&dma->node, &vl->dma_queue);
+	queue_work(vl->dma_wq, &vl->dma_work);
+	spin_unlock(&vl->dma_lock);
 
 	return 0;
 }
@@ -781,6 +855,15 @@ static int vlink_ep_write_async(struct mhi_ep_cntrl *ep,
 				struct mhi_ep_buf_info *info)
 {
 	return vlink_ep_transfer(ep, info, false);
+}
+
+/* Return once every transfer queued so far has completed */
+static void vlink_ep_flush_async(struct mhi_ep_cntrl *ep)
+{
+	struct vlink *vl = ep_to_vlink(ep);
+
+	if (vl->dma_wq)
+		flush_work(&vl->dma_work);
 }
 
 static void vlink_ep_power_work(struct work_struct *work)
@@ -811,6 +894,7 @@ static int vlink_ep_register(struct vlink *vl)
 	ep->write_sync = vlink_ep_write_sync;
 	ep->read_async = vlink_ep_read_async;
 	ep->write_async = vlink_ep_write_async;
+	ep->flush_async = vlink_ep_flush_async;
 
 	ret = mhi_ep_register_controller(ep, &vlink_ep_config);
 	if (ret) {
@@ -867,10 +951,13 @@ static void vlink_cut(struct vlink *vl)
  */
 static void vlink_drain(struct vlink *vl)
 {
-	if (vl->ul_wq) {
-		flush_workqueue(vl->ul_wq);
-		flush_workqueue(vl->dl_wq);
-	}
+	if (!vl->dma_wq)
+		return;
+
+	/* A transfer submitted before the cut is queued once this is taken */
+	spin_lock(&vl->dma_lock);
+	spin_unlock(&vl->dma_lock);
+	flush_work(&vl->dma_work);
 }
 
 /*
@@ -1227,14 +1314,41 @@ static void vlink_host_config_init(struct vlink *vl)
 }
 
 /*
- * The endpoint reaches host memory by treating DMA addresses as physical
- * addresses. Refuse to run where that does not hold.
+ * The link is a cache-coherent device that reaches host memory through the
+ * direct mapping: the endpoint translates host DMA addresses back with
+ * dma_to_phys() and copies through the kernel's linear map. Declare the
+ * device coherent where the architecture lets a device say so (on arm64 a
+ * device without firmware description is not), and refuse to run where the
+ * translation does not hold: behind an IOMMU, with encrypted memory, or on
+ * a device set up as non-coherent.
  */
 static int vlink_check_dma(struct device *dev)
 {
 	dma_addr_t addr;
+	phys_addr_t phys;
 	void *buf;
 	int ret = 0;
+
+#if defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL)
+	dev->dma_coherent = true;
+#endif
+
+	if (!dev_is_dma_coherent(dev)) {
+		dev_err(dev, "The link emulates a coherent device; this one is not\n");
+		return -EOPNOTSUPP;
+	}
+
+	if (device_iommu_mapped(dev) || get_dma_ops(dev)) {
+		dev_err(dev, "The link translates DMA addresses of dma-direct only, not of an IOMMU or other DMA ops\n");
+		return -EOPNOTSUPP;
+	}
+
+	if (cc_platform_has(CC_ATTR_MEM_ENCRYPT)) {
+		dev_err(dev, "The link cannot reach encrypted host memory\n");
+		return -EOPNOTSUPP;
+	}
 
 	buf = kmalloc(SZ_64, GFP_KERNEL);
 	if (!buf)
@@ -1244,8 +1358,10 @@ static int vlink_check_dma(struct device *dev)
 	if (dma_mapping_error(dev, addr)) {
 		ret = -EIO;
 	} else {
-		if (addr != virt_to_phys(buf)) {
-			dev_err(dev, "DMA addresses are not physical addresses here (IOMMU or memory encryption)\n");
+		/* The buffer itself, or a swiotlb bounce slot: both are RAM */
+		phys = dma_to_phys(dev, addr);
+		if (!pfn_valid(PHYS_PFN(phys))) {
+			dev_err(dev, "DMA address %pad does not translate to memory\n", &addr);
 			ret = -EOPNOTSUPP;
 		}
 		dma_unmap_single(dev, addr, SZ_64, DMA_BIDIRECTIONAL);
@@ -1287,12 +1403,9 @@ static int vlink_probe(struct platform_device *pdev)
 	init_completion(&vl->ep_powered);
 	platform_set_drvdata(pdev, vl);
 
-	if (async_dma) {
-		vl->ul_wq = devm_alloc_ordered_workqueue(dev, "mhi_vlink%d_ul", 0, pdev->id);
-		vl->dl_wq = devm_alloc_ordered_workqueue(dev, "mhi_vlink%d_dl", 0, pdev->id);
-		if (!vl->ul_wq || !vl->dl_wq)
-			return -ENOMEM;
-	}
+	ret = vlink_dma_init(vl, pdev->id);
+	if (ret)
+		return ret;
 
 	ret = vlink_irqs_init(vl, pdev->id);
 	if (ret)
@@ -1326,6 +1439,8 @@ static int vlink_probe(struct platform_device *pdev)
 	}
 
 	vlink_debugfs_init(vl, pdev->id);
+	dev_info(dev, "%s DMA, LOOPBACK rings of %u elements\n",
+		 async_dma ? "Asynchronous" : "Synchronous", ch_elements);
 
 	if (autostart) {
 		mutex_lock(&vl->lock);
