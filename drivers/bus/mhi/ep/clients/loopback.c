@@ -291,6 +291,9 @@ static void mhi_ep_loopback_ul_xfer_cb(struct mhi_ep_device *mdev,
 			mutex_lock(&loopback->send_lock);
 			mhi_ep_loopback_flush(loopback);
 			mutex_unlock(&loopback->send_lock);
+		} else {
+			/* The read failed: there is nothing to echo */
+			mhi_ep_loopback_drop(loopback, 0, result->transaction_status);
 		}
 
 		return;
