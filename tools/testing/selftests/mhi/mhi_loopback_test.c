@@ -1215,6 +1215,57 @@ TEST_F_TIMEOUT(fault, reset_while_busy, LT_RACE_TIMEOUT)
 	EXPECT_EQ(iters, i) TH_LOG("a start after the reset failed");
 }
 
+static int lt_set_deadline(unsigned long ms);
+
+/*
+ * Echoes that the endpoint writes after the host has given up: a slow
+ * endpoint's DMA, late by a seeded amount past a short deadline, lands while
+ * the host times out, resets the channels and takes its buffers back. It
+ * must land in buffers the host still owns or not at all (no access outside
+ * host memory here, no KASAN or DMA-API report on the console), and the next
+ * start must pass with its evidence: nothing of the late echo in it.
+ */
+TEST_F_TIMEOUT(fault, late_echo_after_deadline, LT_RACE_TIMEOUT)
+{
+	unsigned long iters = lt_race_iters(), deadline = 40, i, failed = 0;
+	unsigned long long x0 = 0, x1 = 0;
+	uint32_t rng = lt.seed;
+	unsigned int delay = 0;
+	int ret;
+
+	if (!lt_knob_usable("delay_echo_ms"))
+		SKIP(return, "no fault knob");
+	ASSERT_EQ(0, lt_vlink_stat("xlate_errors", &x0));
+	ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 4096));
+	ASSERT_EQ(0, lt_attr_set_ulong("num_tre", 4));
+	ksft_print_msg("iterations=%lu seed=%u deadline=%lu ms\n", iters, lt.seed, deadline);
+	for (i = 0; i < iters; i++) {
+		delay = deadline + lt_rand(&rng) % (2 * deadline);
+		ret = lt_set_deadline(deadline);
+		if (!ret)
+			ret = lt_knob_set("delay_echo_ms", delay);
+		if (!ret)
+			ret = lt_start(NULL);
+		/* The next start, or the next test, gets the usual deadline */
+		EXPECT_EQ(0, lt_knob_set("delay_echo_ms", 0));
+		EXPECT_EQ(0, lt_set_deadline(lt.deadline_ms));
+		if (ret != -ETIMEDOUT && failed++ < 4)
+			TH_LOG("iteration %lu: echo %u ms late: start returned %s, not ETIMEDOUT",
+			       i, delay, lt_errname(ret));
+		ret = lt_start_here(_metadata, NULL);
+		if (ret) {
+			TH_LOG("iteration %lu: the start after an echo %u ms late returned %s",
+			       i, delay, lt_errname(ret));
+			break;
+		}
+	}
+	ASSERT_EQ(0, lt_vlink_stat("xlate_errors", &x1));
+	ksft_print_msg("late_echoes=%lu xlate_errors=%llu\n", i, x1 - x0);
+	EXPECT_EQ(0UL, failed) TH_LOG("late echoes that did not time the start out");
+	EXPECT_EQ(x0, x1) TH_LOG("endpoint accesses outside host memory");
+	EXPECT_EQ(iters, i) TH_LOG("a start after a late echo failed");
+}
+
 TEST_F_TIMEOUT(fault, starts_after_failure, LT_FAULT_TIMEOUT)
 {
 	unsigned long n = lt_env_ulong("MHI_LT_RECOVERY_STARTS", 100), i, bad = 0;
