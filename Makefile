@@ -12,6 +12,7 @@
 #
 # Variables: PROFILE=default|debug  KSRC=/path/to/linux  SERIES=7.2  JOBS=2
 #            T=fixture.variant.test|fixture|canary (make run: just that)
+#            LANE=sync|async|bounce|async-bounce (link DMA regime of make run)
 #            TIMEOUT=<s>  RUN_ARGS="<run_kselftest.sh args>"
 #            RUN_ENV="NAME=VALUE;..."  APPEND="<kernel args>"  OUT=<dir>
 #            REFRESH=1 (make setup: look for a newer linux-source)
@@ -24,14 +25,14 @@ PROFILE ?= default
 SERIES ?= 7.2
 JOBS ?= 2
 KSRC ?=
-export PROFILE SERIES JOBS KSRC TIMEOUT RUN_ARGS RUN_ENV APPEND OUT REFRESH T
+export PROFILE SERIES JOBS KSRC TIMEOUT RUN_ARGS RUN_ENV APPEND OUT REFRESH T LANE
 
 SETUP_STAMP := .cache/stamps/setup
 STEPS := tree config kernel selftest initramfs run shell bench patches checkpatch kselftest-config
 
 # Bad PROFILE or KSRC: one clear line before anything runs.
 ifneq ($(filter-out help clean distclean,$(or $(MAKECMDGOALS),help)),)
-RIG_ARGS_ERROR := $(shell PROFILE='$(PROFILE)' KSRC='$(KSRC)' SERIES='$(SERIES)' bash ci/rig.sh validate 2>&1)
+RIG_ARGS_ERROR := $(shell PROFILE='$(PROFILE)' KSRC='$(KSRC)' SERIES='$(SERIES)' LANE='$(LANE)' bash ci/rig.sh validate 2>&1)
 ifneq ($(RIG_ARGS_ERROR),)
 $(error $(RIG_ARGS_ERROR))
 endif
@@ -40,7 +41,7 @@ endif
 .PHONY: help setup check clean distclean $(STEPS)
 
 help:
-	@sed -n '3,17s/^# \{0,1\}//p' Makefile
+	@sed -n '3,18s/^# \{0,1\}//p' Makefile
 
 setup:
 	@bash ci/setup.sh

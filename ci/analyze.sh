@@ -2,14 +2,15 @@
 # Verdict of one boot from its logs, without booting anything:
 #
 #   ci/analyze.sh --ktap KTAP.log --console CONSOLE.log [--profile P]
-#                 [--seconds N] [--timed-out N]
+#                 [--lane L] [--seconds N] [--timed-out N]
 #
 # Prints one line per reason to fail, then the summary line
 #   mhi: P passed, F failed, S skipped (profile P, N s)
 # and exits 0 only when the run is clean: the guest reported "rig: exit=0",
 # the KTAP stream is complete with at least one pass and no failure, and the
 # console has no kernel error report (panic, Oops, BUG, WARNING, KASAN, UBSAN,
-# lockdep, DMA-API, kmemleak, hung task, lockups, RCU stalls).
+# lockdep, DMA-API, kmemleak, hung task, lockups, RCU stalls). With --lane,
+# the console must also show that the boot ran that lane (rig_lane_evidence).
 
 # Kernel error reports on the console (extended regexps).
 RIG_CONSOLE_BAD='Kernel panic|(^|[^A-Za-z])Oops[: ]|BUG: |kernel BUG at|WARNING:|general protection fault|Unable to handle kernel|KASAN:|UBSAN:|INFO: (possible|inconsistent|trying to register non-static key)|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|DMA-API: |suspected memory leak|unreferenced object 0x|blocked for more than [0-9]+ seconds|soft lockup|hard LOCKUP|workqueue lockup|detected stalls? on CPU|self-detected stall|rcu_.* detected stall|list_(add|del) corruption|stack-protector|Kernel stack is corrupted'
@@ -89,8 +90,36 @@ rig_rerun_hint() {
 	done
 }
 
+# rig_lane_evidence CONSOLE.log LANE: prints why the boot did not run LANE,
+# from what the kernel reported, not from the command line it was given:
+# every probe of the link says which DMA mode it runs (async lanes: all
+# asynchronous, others: all synchronous), and a bounce lane's guest reports
+# the high-water mark of swiotlb slots used, which must not be zero.
+rig_lane_evidence() {
+	local console=$1 lane=$2 nasync nsync hiwater
+	nasync=$(tr -d '\r' <"$console" | grep -cE 'mhi-vlink[^ ]*: Asynchronous DMA' || true)
+	nsync=$(tr -d '\r' <"$console" | grep -cE 'mhi-vlink[^ ]*: Synchronous DMA' || true)
+	case $lane in
+	async | async-bounce)
+		[ "$nasync" -gt 0 ] && [ "$nsync" -eq 0 ] ||
+			echo "lane $lane: the link probed $nasync times with asynchronous DMA, $nsync times without"
+		;;
+	*)
+		[ "$nsync" -gt 0 ] && [ "$nasync" -eq 0 ] ||
+			echo "lane $lane: the link probed $nsync times with synchronous DMA, $nasync times with asynchronous"
+		;;
+	esac
+	case $lane in
+	bounce | async-bounce)
+		hiwater=$(tr -d '\r' <"$console" | sed -n 's/.*rig: swiotlb_hiwater=\([0-9][0-9]*\).*/\1/p' | tail -n 1)
+		[ -n "$hiwater" ] && [ "$hiwater" -gt 0 ] ||
+			echo "lane $lane: no buffer went through swiotlb (hiwater '${hiwater:-none}')"
+		;;
+	esac
+}
+
 rig_verdict() {
-	local ktap=$1 console=$2 profile=$3 secs=$4 timed_out=$5 bad=0 hits
+	local ktap=$1 console=$2 profile=$3 secs=$4 timed_out=$5 lane=${6:-} bad=0 hits
 	local pass fail skip plan top rc
 	read -r pass fail skip plan top rc < <(rig_ktap_summary "$ktap")
 	if [ "$timed_out" != 0 ]; then
@@ -129,24 +158,38 @@ rig_verdict() {
 		printf '%s\n' "$hits" | sed 's/^/[rig]   /'
 		bad=1
 	fi
+	if [ -n "$lane" ] && hits=$(rig_lane_evidence "$console" "$lane") && [ -n "$hits" ]; then
+		echo "[rig] FAIL: $hits"
+		bad=1
+	fi
 	# shellcheck disable=SC2034 # read by ci/boot.sh
 	RIG_RESULT="$pass $fail $skip"
-	echo "mhi: $pass passed, $fail failed, $skip skipped (profile $profile, $secs s)"
+	echo "mhi: $pass passed, $fail failed, $skip skipped (profile $profile${lane:+, lane $lane}, $secs s)"
 	return $bad
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -euo pipefail
-	ktap='' console='' profile=default secs=0 timed_out=0
+	ktap='' console='' profile=default lane='' secs=0 timed_out=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--ktap) ktap=$2 ;;
 		--console) console=$2 ;;
 		--profile) profile=$2 ;;
+		--lane)
+			lane=$2
+			case $lane in
+			sync | async | bounce | async-bounce) ;;
+			*)
+				echo "[rig] error: --lane must be sync, async, bounce or async-bounce (got '$lane')" >&2
+				exit 2
+				;;
+			esac
+			;;
 		--seconds) secs=$2 ;;
 		--timed-out) timed_out=$2 ;;
 		*)
-			echo "usage: $0 --ktap FILE --console FILE [--profile P] [--seconds N] [--timed-out N]" >&2
+			echo "usage: $0 --ktap FILE --console FILE [--profile P] [--lane L] [--seconds N] [--timed-out N]" >&2
 			exit 2
 			;;
 		esac
@@ -156,5 +199,5 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		echo "[rig] error: --ktap and --console must name readable files" >&2
 		exit 2
 	fi
-	rig_verdict "$ktap" "$console" "$profile" "$secs" "$timed_out"
+	rig_verdict "$ktap" "$console" "$profile" "$secs" "$timed_out" "$lane"
 fi

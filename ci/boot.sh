@@ -50,6 +50,10 @@ rig_cmdline() {
 			esac
 		done
 	fi
+	c+=" rig.lane=${LANE:-sync}"
+	local lane_args
+	lane_args=$(rig_lane_args "${LANE:-sync}")
+	[ -z "$lane_args" ] || c+=" $lane_args"
 	[ -z "${APPEND:-}" ] || c+=" $APPEND"
 	printf '%s\n' "$c"
 }
@@ -119,7 +123,7 @@ rig_boot() {
 	: >"$console"
 	: >"$ktap"
 	rm -f "$LOGDIR/first-ktap"
-	rig_log "booting ($PROFILE, limit $limit s); console: $(rig_rel "$console")"
+	rig_log "booting ($PROFILE, lane ${LANE:-sync}, limit $limit s); console: $(rig_rel "$console")"
 	printf '%s\n' "${QEMU[*]} -serial file:$console -serial stdio -append '$(rig_cmdline test)'" >"$LOGDIR/qemu.cmd"
 	# QEMU reads the kernel and initramfs at start: other rig commands
 	# (another profile, make patches) need not wait for the tests.
@@ -144,7 +148,7 @@ rig_boot() {
 	rc=0
 	# shellcheck source=ci/analyze.sh
 	. "$RIG_ROOT/ci/analyze.sh"
-	rig_verdict "$ktap" "$console" "$PROFILE" "$(rig_secs "${RIG_START:-$start}" "$end")" "$timed_out" \
+	rig_verdict "$ktap" "$console" "$PROFILE" "$(rig_secs "${RIG_START:-$start}" "$end")" "$timed_out" "${LANE:-sync}" \
 		>"$LOGDIR/verdict" || rc=$?
 	grep -v '^mhi: ' "$LOGDIR/verdict" || true
 	echo "$RIG_RESULT $rc" >"$LOGDIR/result"

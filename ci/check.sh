@@ -6,7 +6,9 @@
 #                                       satisfy tools/testing/selftests/mhi/config)
 #   bats tests/                        (every tests/*.bats)
 #   make -C tools/testing/ktap check   (if that directory exists)
-#   the mhi kselftests in QEMU, profile default, then profile debug
+#   the mhi kselftests in QEMU, one boot per lane (ci/lib.sh rig_lane_args):
+#     profile default: lanes sync, async and bounce
+#     profile debug:   lane async-bounce (sanitizers see late device writes)
 #   lava-jobs/check.sh                 (if it exists; boots the default image)
 # Every part runs even when an earlier one failed; the last line counts the
 # tests of all parts (a sub-check without its own count counts as one test).
@@ -24,7 +26,7 @@ record() { # name pass fail skip
 	P=$((P + $2)) F=$((F + $3)) S=$((S + $4))
 	local verdict=ok
 	[ "$3" -eq 0 ] || verdict=FAILED
-	SUMMARY+=("$(printf '%-28s %-6s %s passed, %s failed, %s skipped' "$1" "$verdict" "$2" "$3" "$4")")
+	SUMMARY+=("$(printf '%-36s %-6s %s passed, %s failed, %s skipped' "$1" "$verdict" "$2" "$3" "$4")")
 }
 
 # A sub-check that reports only an exit code.
@@ -60,18 +62,19 @@ if [ -d tools/testing/ktap ]; then
 	run_one "ktap check" "$LOG/ktap.log" make -C tools/testing/ktap check
 fi
 
-for profile in default debug; do
-	rig_log "check: make run PROFILE=$profile"
+for run in default:sync default:async default:bounce debug:async-bounce; do
+	profile=${run%%:*} lane=${run#*:}
+	rig_log "check: make run PROFILE=$profile LANE=$lane"
 	# Not logs/<profile>/latest: other rig commands may run meanwhile.
-	result=$LOG/result-$profile
+	result=$LOG/result-$profile-$lane
 	rm -f "$result"
-	PROFILE=$profile RIG_RESULT_FILE=$result bash ci/rig.sh run || true
+	PROFILE=$profile LANE=$lane RIG_RESULT_FILE=$result bash ci/rig.sh run || true
 	if [ -f "$result" ]; then
 		read -r pass fail skip status <"$result"
 		if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
-		record "mhi kselftests ($profile)" "$pass" "$fail" "$skip"
+		record "mhi kselftests ($profile, $lane)" "$pass" "$fail" "$skip"
 	else
-		record "mhi kselftests ($profile)" 0 1 0
+		record "mhi kselftests ($profile, $lane)" 0 1 0
 	fi
 done
 

@@ -69,6 +69,10 @@ rig_validate() {
 		echo "$msg"
 		return 1
 	}
+	msg=$(rig_check_lane "${LANE:-sync}") || {
+		echo "$msg"
+		return 1
+	}
 	if [ -n "$KSRC" ]; then
 		msg=$(rig_check_ksrc "$KSRC") || {
 			echo "$msg"
@@ -109,6 +113,28 @@ rig_profile_held_iters() {
 	esac
 }
 
+# Lanes: boots of a profile's kernel with other link parameters, each
+# running the whole suite (LANE=, ci/check.sh runs them all):
+#   sync          payload copied inside the endpoint's transfer call
+#   async         mhi_vlink.async_dma=1: completions from a DMA worker
+#   bounce        swiotlb=force: host buffers bounced, CPU and device see
+#                 different memory until map and unmap
+#   async-bounce  both
+rig_lane_args() {
+	case $1 in
+	sync) echo "" ;;
+	async) echo "mhi_vlink.async_dma=1" ;;
+	bounce) echo "swiotlb=force" ;;
+	async-bounce) echo "mhi_vlink.async_dma=1 swiotlb=force" ;;
+	*) return 1 ;;
+	esac
+}
+
+rig_check_lane() {
+	rig_lane_args "$1" >/dev/null ||
+		{ echo "LANE must be sync, async, bounce or async-bounce (got '$1')"; return 1; }
+}
+
 # Iterations of each unheld race (starts against unbind and rmmod).
 rig_profile_race_iters() {
 	case $1 in
@@ -138,6 +164,7 @@ rig_paths() {
 rig_logdir() {
 	local base=$RIG_CACHE/logs/$PROFILE ts n=0
 	ts=$(date +%Y%m%d-%H%M%S)
+	[ "${LANE:-sync}" = sync ] || ts+=-$LANE
 	mkdir -p "$base"
 	LOGDIR=$base/$ts
 	while ! mkdir "$LOGDIR" 2>/dev/null; do

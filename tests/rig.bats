@@ -32,6 +32,13 @@ rig_bash() {
 	assert_equal "${#lines[@]}" 1
 }
 
+@test "make: unknown LANE stops with one line listing the lanes" {
+	run make -s -C "$ROOT" run LANE=fast
+	assert_failure
+	assert_output --partial "LANE must be sync, async, bounce or async-bounce (got 'fast')"
+	assert_equal "${#lines[@]}" 1
+}
+
 @test "rig.sh: unknown PROFILE stops with one error line" {
 	PROFILE=fast run bash "$CI/rig.sh" run
 	assert_failure
@@ -482,6 +489,43 @@ verdict() {
 	verdict
 	assert_failure
 	assert_line "[rig] FAIL: every test skipped: the rig must provide what the tests need"
+}
+
+@test "verdict: a lane counts only when the kernel shows it ran" {
+	clean_ktap
+	clean_console
+	# The link says which DMA mode each probe runs
+	sed -i 's/Link up: mhi0 <-> mhi_ep0/Synchronous DMA, LOOPBACK rings of 32 elements/' "$T/console.log"
+	verdict --lane sync
+	assert_success
+	assert_output "mhi: 3 passed, 0 failed, 1 skipped (profile debug, lane sync, 42 s)"
+
+	verdict --lane async
+	assert_failure
+	assert_line "[rig] FAIL: lane async: the link probed 0 times with asynchronous DMA, 1 times without"
+
+	sed -i 's/Synchronous DMA/Asynchronous DMA/' "$T/console.log"
+	verdict --lane async
+	assert_success
+	verdict --lane sync
+	assert_failure
+	assert_line --partial "lane sync: the link probed 0 times with synchronous DMA"
+
+	# A bounce lane needs buffers that went through swiotlb
+	verdict --lane async-bounce
+	assert_failure
+	assert_line "[rig] FAIL: lane async-bounce: no buffer went through swiotlb (hiwater 'none')"
+	echo "rig: swiotlb_hiwater=0" >>"$T/console.log"
+	verdict --lane async-bounce
+	assert_failure
+	assert_line "[rig] FAIL: lane async-bounce: no buffer went through swiotlb (hiwater '0')"
+	echo "rig: swiotlb_hiwater=180" >>"$T/console.log"
+	verdict --lane async-bounce
+	assert_success
+
+	verdict --lane fast
+	assert_failure
+	assert_output --partial "--lane must be sync, async, bounce or async-bounce (got 'fast')"
 }
 
 @test "verdict: serial CR line ends are tolerated" {
