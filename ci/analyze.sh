@@ -13,7 +13,7 @@
 # the console must also show that the boot ran that lane (rig_lane_evidence).
 
 # Kernel error reports on the console (extended regexps).
-RIG_CONSOLE_BAD='Kernel panic|(^|[^A-Za-z])Oops[: ]|BUG: |kernel BUG at|WARNING:|general protection fault|Unable to handle kernel|KASAN:|UBSAN:|INFO: (possible|inconsistent|trying to register non-static key)|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|DMA-API: |suspected memory leak|unreferenced object 0x|blocked for more than [0-9]+ seconds|soft lockup|hard LOCKUP|workqueue lockup|detected stalls? on CPU|self-detected stall|rcu_.* detected stall|list_(add|del) corruption|stack-protector|Kernel stack is corrupted'
+RIG_CONSOLE_BAD='Kernel panic|(^|[^A-Za-z])Oops[: ]|BUG: |kernel BUG at|WARNING:|general protection fault|Unable to handle kernel|KASAN:|UBSAN:|INFO: (possible|inconsistent|trying to register non-static key)|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|DMA-API: |suspected memory leak|unreferenced object 0x|blocked for more than [0-9]+ seconds|soft lockup|hard LOCKUP|workqueue lockup|detected stalls? on CPU|self-detected stall|rcu_.* detected stall|list_(add|del) corruption|stack-protector|Kernel stack is corrupted|\] +not ok [0-9]+ |EXPECTATION FAILED at|ASSERTION FAILED at'
 # Lines that match the above but are not reports.
 RIG_CONSOLE_OK='Kernel command line:|DMA-API: preallocated [0-9]+ debug entries|DMA-API: debugging enabled by kernel config|rig: kmemleak: no leak'
 
@@ -94,9 +94,13 @@ rig_rerun_hint() {
 # from what the kernel reported, not from the command line it was given:
 # every probe of the link says which DMA mode it runs (async lanes: all
 # asynchronous, others: all synchronous), and a bounce lane's guest reports
-# the high-water mark of swiotlb slots used, which must not be zero.
+# the high-water mark of swiotlb slots used, which must not be zero. The
+# link's KUnit suite (mhi_vlink_regs, run at each load) must have passed;
+# a failure of it is a console report of its own.
 rig_lane_evidence() {
 	local console=$1 lane=$2 nasync nsync hiwater
+	tr -d '\r' <"$console" | grep -qE '(^|\] )ok [0-9]+ mhi_vlink_regs$' ||
+		echo "lane $lane: the link's KUnit suite mhi_vlink_regs never passed"
 	nasync=$(tr -d '\r' <"$console" | grep -cE 'mhi-vlink[^ ]*: Asynchronous DMA' || true)
 	nsync=$(tr -d '\r' <"$console" | grep -cE 'mhi-vlink[^ ]*: Synchronous DMA' || true)
 	case $lane in

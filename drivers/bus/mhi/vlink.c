@@ -18,7 +18,8 @@
  *   doorbell latches the matching bit of the endpoint's interrupt status
  *   registers. The endpoint acknowledges by writing the clear registers,
  *   which are plain RAM as well: they are folded into the status registers
- *   (write-1-to-clear) every time the interrupt line is evaluated. The line
+ *   (write-1-to-clear) before every latch and every time the interrupt line
+ *   is evaluated (vlink_kunit.c tests this register model). The line
  *   is level-triggered: it is asserted while any unmasked status bit is set,
  *   and it is evaluated after every latching write, whenever the endpoint's
  *   interrupt is unmasked, and periodically, because the endpoint can also
@@ -306,7 +307,7 @@ static void vlink_preset_regs(struct vlink *vl)
 	*vlink_reg(vl, EP_BHI_EXECENV) = MHI_EE_AMSS;
 }
 
-/* Fold the endpoint's write-1-to-clear acknowledgements into the status. */
+/* Fold the endpoint's write-1-to-clear acknowledgments into the status. */
 static void vlink_fold(struct vlink *vl, u32 status, u32 clear)
 {
 	u32 bits = xchg(vlink_reg(vl, clear), 0);
@@ -482,18 +483,25 @@ static int vlink_host_read_reg(struct mhi_controller *host, void __iomem *addr,
 	return 0;
 }
 
-/* Latch the interrupt status bit of a host write; called with reg_lock held */
+/*
+ * Latch the interrupt status bit of a host write; called with reg_lock held.
+ * An acknowledgment the endpoint stored in the clear register before this
+ * write took effect when it was stored, as write-1-to-clear does: fold it in
+ * first, or it would erase the doorbell latched now.
+ */
 static bool vlink_latch(struct vlink *vl, u32 offset)
 {
-	u32 status, bit;
+	u32 status, clear, bit;
 
 	if (offset == EP_MHICTRL) {
 		atomic64_inc(&vl->stats.ctrl_writes);
 		status = MHI_CTRL_INT_STATUS;
+		clear = MHI_CTRL_INT_CLEAR;
 		bit = MHI_CTRL_INT_STATUS_MSK;
 	} else if (offset == EP_CRDB_LOWER) {
 		atomic64_inc(&vl->stats.cmd_doorbells);
 		status = MHI_CTRL_INT_STATUS;
+		clear = MHI_CTRL_INT_CLEAR;
 		bit = MHI_CTRL_INT_STATUS_CRDB_MSK;
 	} else if (offset >= CHDB_LOWER_n(0) &&
 		   offset < CHDB_LOWER_n(VLINK_MAX_CHANNELS) &&
@@ -502,6 +510,7 @@ static bool vlink_latch(struct vlink *vl, u32 offset)
 
 		atomic64_inc(&vl->stats.ch_doorbells);
 		status = MHI_CHDB_INT_STATUS_n(ch / MHI_MASK_CH_LEN);
+		clear = MHI_CHDB_INT_CLEAR_n(ch / MHI_MASK_CH_LEN);
 		bit = BIT(ch % MHI_MASK_CH_LEN);
 	} else if (offset >= ERDB_LOWER_n(0) &&
 		   offset < ERDB_LOWER_n(MHI_MASK_ROWS_EV_DB * MHI_MASK_EV_LEN) &&
@@ -509,11 +518,13 @@ static bool vlink_latch(struct vlink *vl, u32 offset)
 		u32 er = (offset - ERDB_LOWER_n(0)) / 8;
 
 		status = MHI_ERDB_INT_STATUS_n(er / MHI_MASK_EV_LEN);
+		clear = MHI_ERDB_INT_CLEAR_n(er / MHI_MASK_EV_LEN);
 		bit = BIT(er % MHI_MASK_EV_LEN);
 	} else {
 		return false;
 	}
 
+	vlink_fold(vl, status, clear);
 	WRITE_ONCE(*vlink_reg(vl, status), READ_ONCE(*vlink_reg(vl, status)) | bit);
 
 	return true;
@@ -1556,6 +1567,10 @@ static void __exit vlink_exit(void)
 	debugfs_remove_recursive(vlink_debugfs_root);
 }
 module_exit(vlink_exit);
+
+#if IS_ENABLED(CONFIG_MHI_VLINK_KUNIT_TEST)
+#include "vlink_kunit.c"
+#endif
 
 MODULE_DESCRIPTION("Virtual MHI link between the host and endpoint stacks");
 MODULE_LICENSE("GPL");

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the virtual MHI link's register model: how host writes
+ * latch the endpoint's interrupt status, how the endpoint's
+ * write-1-to-clear acknowledgments are folded in, and the level of the
+ * endpoint's doorbell line. Included by vlink.c, whose static functions
+ * they call; they run whenever mhi_vlink is loaded.
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+
+struct vlink_kunit {
+	struct vlink vl;
+	struct mhi_controller host;
+	atomic_t ep_irqs;
+};
+
+static void vlink_kunit_ep_iw(struct irq_work *work)
+{
+	struct vlink_kunit *k = container_of(work, struct vlink_kunit, vl.ep_iw);
+
+	atomic_inc(&k->ep_irqs);
+}
+
+static int vlink_kunit_init(struct kunit *test)
+{
+	struct vlink_kunit *k;
+	struct device *dev;
+
+	k = kunit_kzalloc(test, sizeof(*k), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	k->vl.regs = kunit_kzalloc(test, VLINK_REGS_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, k->vl.regs);
+	dev = kunit_device_register(test, "mhi-vlink-kunit");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+
+	k->vl.dev = dev;
+	raw_spin_lock_init(&k->vl.reg_lock);
+	k->vl.ep_iw = IRQ_WORK_INIT_HARD(vlink_kunit_ep_iw);
+	dev_set_drvdata(dev, &k->vl);
+
+	k->host.cntrl_dev = dev;
+	k->host.regs = (void __iomem __force *)(k->vl.regs + MHI_REG_OFFSET);
+	k->host.reg_len = VLINK_REGS_SIZE - MHI_REG_OFFSET;
+	test->priv = k;
+
+	return 0;
+}
+
+static void vlink_kunit_exit(struct kunit *test)
+{
+	struct vlink_kunit *k = test->priv;
+
+	irq_work_sync(&k->vl.ep_iw);
+}
+
+/* A host write to the register at endpoint offset @offset */
+static void vlink_kunit_write(struct vlink_kunit *k, u32 offset, u32 val)
+{
+	vlink_host_write_reg(&k->host, k->host.regs + offset - MHI_REG_OFFSET, val);
+}
+
+static void vlink_kunit_ring_ch(struct vlink_kunit *k, u32 ch)
+{
+	vlink_kunit_write(k, CHDB_LOWER_n(ch), 1);
+}
+
+/* The endpoint core's acknowledgment: a plain store to the clear register */
+static void vlink_kunit_ack_ch(struct vlink_kunit *k, u32 ch)
+{
+	WRITE_ONCE(*vlink_reg(&k->vl, MHI_CHDB_INT_CLEAR_n(ch / MHI_MASK_CH_LEN)),
+		   BIT(ch % MHI_MASK_CH_LEN));
+}
+
+static void vlink_kunit_unmask_ch(struct vlink_kunit *k, u32 ch)
+{
+	u32 *mask = vlink_reg(&k->vl, MHI_CHDB_INT_MASK_n(ch / MHI_MASK_CH_LEN));
+
+	WRITE_ONCE(*mask, READ_ONCE(*mask) | BIT(ch % MHI_MASK_CH_LEN));
+}
+
+static bool vlink_kunit_ch_pending(struct vlink_kunit *k, u32 ch)
+{
+	return READ_ONCE(*vlink_reg(&k->vl, MHI_CHDB_INT_STATUS_n(ch / MHI_MASK_CH_LEN))) &
+	       BIT(ch % MHI_MASK_CH_LEN);
+}
+
+static bool vlink_kunit_line(struct vlink_kunit *k)
+{
+	unsigned long flags;
+	bool level;
+
+	raw_spin_lock_irqsave(&k->vl.reg_lock, flags);
+	level = vlink_ep_line(&k->vl);
+	raw_spin_unlock_irqrestore(&k->vl.reg_lock, flags);
+
+	return level;
+}
+
+static void vlink_kunit_doorbell_raises_line(struct kunit *test)
+{
+	struct vlink_kunit *k = test->priv;
+
+	vlink_kunit_unmask_ch(k, 33);
+	vlink_kunit_ring_ch(k, 33);
+	irq_work_sync(&k->vl.ep_iw);
+
+	KUNIT_EXPECT_TRUE(test, vlink_kunit_ch_pending(k, 33));
+	KUNIT_EXPECT_FALSE(test, vlink_kunit_ch_pending(k, 32));
+	KUNIT_EXPECT_TRUE(test, vlink_kunit_line(k));
+	KUNIT_EXPECT_EQ(test, atomic_read(&k->ep_irqs), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&k->vl.stats.ch_doorbells), 1);
+}
+
+static void vlink_kunit_masked_doorbell_waits(struct kunit *test)
+{
+	struct vlink_kunit *k = test->priv;
+
+	vlink_kunit_ring_ch(k, 1);
+	irq_work_sync(&k->vl.ep_iw);
+
+	KUNIT_EXPECT_TRUE(test, vlink_kunit_ch_pending(k, 1));
+	KUNIT_EXPECT_FALSE(test, vlink_kunit_line(k));
+	KUNIT_EXPECT_EQ(test, atomic_read(&k->ep_irqs), 0);
+
+	vlink_kunit_unmask_ch(k, 1);
+	KUNIT_EXPECT_TRUE(test, vlink_kunit_line(k));
+}
+
+static void vlink_kunit_ack_clears(struct kunit *test)
+{
+	struct vlink_kunit *k = test->priv;
+
+	vlink_kunit_unmask_ch(k, 0);
+	vlink_kunit_ring_ch(k, 0);
+	vlink_kunit_ack_ch(k, 0);
+
+	KUNIT_EXPECT_FALSE(test, vlink_kunit_line(k));
+	KUNIT_EXPECT_FALSE(test, vlink_kunit_ch_pending(k, 0));
+	KUNIT_EXPECT_EQ(test, *vlink_reg(&k->vl, MHI_CHDB_INT_CLEAR_n(0)), 0);
+}
+
+/*
+ * A doorbell rung after the endpoint acknowledged the previous one, but
+ * before the link looked at the clear register again, is a new doorbell:
+ * write-1-to-clear takes effect when it is written, so the acknowledgment
+ * must not erase it.
+ */
+static void vlink_kunit_doorbell_after_ack_kept(struct kunit *test)
+{
+	struct vlink_kunit *k = test->priv;
+
+	vlink_kunit_unmask_ch(k, 0);
+	vlink_kunit_ring_ch(k, 0);
+	vlink_kunit_ack_ch(k, 0);
+	vlink_kunit_ring_ch(k, 0);
+
+	KUNIT_EXPECT_TRUE(test, vlink_kunit_ch_pending(k, 0));
+	KUNIT_EXPECT_TRUE(test, vlink_kunit_line(k));
+}
+
+static void vlink_kunit_ctrl_and_command_doorbells(struct kunit *test)
+{
+	struct vlink_kunit *k = test->priv;
+	u32 status;
+
+	vlink_kunit_write(k, EP_MHICTRL, 0);
+	vlink_kunit_write(k, EP_CRDB_LOWER, 0);
+	status = *vlink_reg(&k->vl, MHI_CTRL_INT_STATUS);
+
+	KUNIT_EXPECT_EQ(test, status, MHI_CTRL_INT_STATUS_MSK | MHI_CTRL_INT_STATUS_CRDB_MSK);
+	KUNIT_EXPECT_FALSE(test, vlink_kunit_line(k));
+
+	*vlink_reg(&k->vl, MHI_CTRL_INT_MASK) = MHI_CTRL_INT_MASK_MASK;
+	KUNIT_EXPECT_TRUE(test, vlink_kunit_line(k));
+
+	WRITE_ONCE(*vlink_reg(&k->vl, MHI_CTRL_INT_CLEAR), MHI_CTRL_INT_STATUS_MSK);
+	KUNIT_EXPECT_TRUE(test, vlink_kunit_line(k));
+	KUNIT_EXPECT_EQ(test, *vlink_reg(&k->vl, MHI_CTRL_INT_STATUS),
+			MHI_CTRL_INT_STATUS_CRDB_MSK);
+}
+
+static void vlink_kunit_cut_latches_nothing(struct kunit *test)
+{
+	struct vlink_kunit *k = test->priv;
+
+	vlink_kunit_unmask_ch(k, 0);
+	WRITE_ONCE(k->vl.cut, true);
+	vlink_kunit_ring_ch(k, 0);
+
+	KUNIT_EXPECT_FALSE(test, vlink_kunit_ch_pending(k, 0));
+	KUNIT_EXPECT_EQ(test, atomic_read(&k->ep_irqs), 0);
+}
+
+static struct kunit_case vlink_kunit_cases[] = {
+	KUNIT_CASE(vlink_kunit_doorbell_raises_line),
+	KUNIT_CASE(vlink_kunit_masked_doorbell_waits),
+	KUNIT_CASE(vlink_kunit_ack_clears),
+	KUNIT_CASE(vlink_kunit_doorbell_after_ack_kept),
+	KUNIT_CASE(vlink_kunit_ctrl_and_command_doorbells),
+	KUNIT_CASE(vlink_kunit_cut_latches_nothing),
+	{}
+};
+
+static struct kunit_suite vlink_kunit_suite = {
+	.name = "mhi_vlink_regs",
+	.init = vlink_kunit_init,
+	.exit = vlink_kunit_exit,
+	.test_cases = vlink_kunit_cases,
+};
+
+kunit_test_suite(vlink_kunit_suite);
