@@ -736,7 +736,8 @@ static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 
 	if (delay_ms) {
 		atomic64_inc(&vl->stats.echo_delays);
-		msleep(delay_ms);
+		/* An hrtimer: msleep() may end up to a jiffy early */
+		usleep_range(delay_ms * USEC_PER_MSEC, (delay_ms + 1) * USEC_PER_MSEC);
 	}
 
 	if (vlink_echo_fault(vl, &vl->drop_echo)) {
