@@ -2,10 +2,11 @@
 # make static: static checks of the series, on the exported patches and on
 # the files the series adds or changes (drivers and selftest), in that order:
 #   checkpatch --strict   every exported patch: no error, warning or check
-#   W=1                   the kernel C files: no compiler warning
+#   W=1                   every kernel C file of the directories the series
+#                         adds or changes C files in: no compiler warning
 #   sparse (C=2)          the same files: no sparse warning
-#   coccicheck            the same files and the kernel headers, MODE=report:
-#                         no finding
+#   coccicheck            the kernel C files and headers of the series,
+#                         MODE=report: no finding
 #   kernel-doc -Wall      every C file and header: no warning
 #   get_abi.py validate   the ABI files the series adds: no warning
 # All of them run; the script fails if any of them found something.
@@ -240,10 +241,15 @@ done
 # The common directory of the kernel C files is the external module built.
 KDIR=$(printf '%s\n' "${KC[@]}" | sed 's|/[^/]*$||' |
 	awk 'NR == 1 { p = $0 } { while (index($0 "/", p "/") != 1) sub(/\/[^\/]*$/, "", p) } END { print p }')
-rig_log "static: ${#KC[@]} kernel C files (in $KDIR/), ${#HDR[@]} headers, ${#DOC[@]} files for kernel-doc, ${#ABI[@]} ABI files"
+# W=1 and sparse cover every C file of the directories the series touches
+# (not their subdirectories), so that a warning in an unchanged file next
+# to a changed one counts too.
+mapfile -t KDIRC < <(printf '%s\n' "${KC[@]}" | sed 's|/[^/]*$||' | sort -u |
+	while IFS= read -r d; do (cd "$TREE" && find "$d" -maxdepth 1 -name '*.c'); done | sort -u)
+rig_log "static: ${#KC[@]} kernel C files changed (${#KDIRC[@]} in their directories, under $KDIR/), ${#HDR[@]} headers, ${#DOC[@]} files for kernel-doc, ${#ABI[@]} ABI files"
 
 static_checkpatch
-static_compile "$KDIR" "${KC[@]}"
+static_compile "$KDIR" "${KDIRC[@]}"
 static_coccicheck "${KC[@]}" "${HDR[@]}"
 static_kernel_doc "${DOC[@]}"
 if [ ${#ABI[@]} -gt 0 ]; then
