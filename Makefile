@@ -5,8 +5,10 @@
 #   make check        every test of the project (bats, sub-checks, both profiles)
 #   make shell        boot the test kernel with a root shell on the terminal
 #   make bench        loopback throughput and latency vs the memcpy ceiling (CSV, plot)
-#   make patches      series as git format-patch output in .cache/patches (OUT=)
+#   make patches      series + cover letter as git format-patch output in
+#                     .cache/patches (OUT=), signed with your git identity
 #   make checkpatch   scripts/checkpatch.pl --strict on those patches
+#   make static       checkpatch, W=1, sparse, coccicheck, kernel-doc, ABI
 #   make kernel | selftest | initramfs | tree | config   single steps
 #   make kselftest-config  defconfig + kselftest-merge satisfy selftests/mhi/config
 #
@@ -38,10 +40,10 @@ $(error $(RIG_ARGS_ERROR))
 endif
 endif
 
-.PHONY: help setup check clean distclean $(STEPS)
+.PHONY: help setup check static clean distclean $(STEPS)
 
 help:
-	@sed -n '3,18s/^# \{0,1\}//p' Makefile
+	@sed -n '3,20s/^# \{0,1\}//p' Makefile
 
 setup:
 	@bash ci/setup.sh
@@ -56,8 +58,11 @@ $(STEPS): $(SETUP_STAMP)
 check: $(SETUP_STAMP)
 	@bash ci/check.sh
 
+static: $(SETUP_STAMP)
+	@bash ci/static.sh
+
 clean:
-	rm -rf .cache/build .cache/rig .cache/logs .cache/patches
+	rm -rf .cache/build .cache/rig .cache/logs .cache/patches .cache/static
 
 distclean:
 	rm -rf .cache

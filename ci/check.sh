@@ -9,6 +9,7 @@
 #   the mhi kselftests in QEMU, one boot per lane (ci/lib.sh rig_lane_args):
 #     profile default: lanes sync, async and bounce
 #     profile debug:   lane async-bounce (sanitizers see late device writes)
+#   ci/static.sh                       (make static, on the default build)
 #   lava-jobs/check.sh                 (if it exists; boots the default image)
 # Every part runs even when an earlier one failed; the last line counts the
 # tests of all parts (a sub-check without its own count counts as one test).
@@ -77,6 +78,11 @@ for run in default:sync default:async default:bounce debug:async-bounce; do
 		record "mhi kselftests ($profile, $lane)" 0 1 0
 	fi
 done
+
+# The static checks reuse the default profile's tree and build. CI's git
+# identity is the repo's placeholder, so they export with a test identity.
+run_one "make static" "$LOG/static.log" env PROFILE=default \
+	RIG_TEST_IDENTITY="MHI rig static check <static-check@mhi-rig.invalid>" bash ci/static.sh
 
 # The LAVA QEMU job boots the default profile's kernel and initramfs, so it
 # runs after make run has built them.

@@ -92,10 +92,12 @@ shell)
 	rig_shell
 	;;
 patches)
+	rig_patches_identity
 	rig_tree
 	rig_patches
 	;;
 checkpatch)
+	rig_patches_identity
 	rig_tree
 	rig_patches
 	rig_checkpatch

@@ -23,6 +23,10 @@ RIG_PACKAGES=(
 	# tests/ktap.bats reads ktap --mode json with jq and checks --mode junit
 	# against its schema with xmllint
 	jq libxml2-utils
+	# make static: coccicheck (some of its scripts are OCaml), checkpatch's
+	# SPDX check (scripts/spdxcheck.py); sparse is built by ci/static.sh,
+	# bookworm's cannot parse Linux 7.2
+	coccinelle ocaml-nox python3-ply python3-git
 )
 read -r -a extra <<<"${RIG_EXTRA_PACKAGES:-}"
 RIG_PACKAGES+=("${extra[@]}")

@@ -338,21 +338,78 @@ mtimes() {
 	assert_output "[rig] error: patches/series line 1: drivers/nothing.c (listed for 0002-new.patch) does not exist in the repo: fix the series"
 }
 
-@test "make patches: replays the series as commits with each mbox's author" {
+# make patches with the fake repo: a cover text, and the exporter $1 <$2>.
+fake_patches() {
+	cat >"$T/repo/patches/cover-letter.txt" <<'EOF'
+# comment, dropped
+Version: 3
+Subject: bus: mhi: a fake series
+
+It applies to @BASE@.
+EOF
+	GIT_AUTHOR_NAME=$1 GIT_AUTHOR_EMAIL=$2 RIG_ROOT=$T/repo TREE=$T/tree OUT=$T/out \
+		rig_bash "rig_patches_identity; rig_patches_replay '$T'" tree.sh patches.sh
+}
+
+@test "make patches: replays the series as commits signed by the exporter" {
 	make_fake
-	RIG_ROOT=$T/repo TREE=$T/tree OUT=$T/out rig_bash "rig_patches_replay '$T'" tree.sh patches.sh
+	fake_patches "Eve Exporter" "eve@patches.mhi-rig-exporter.net"
 	assert_success
 	run ls "$T/out"
-	assert_output "$(printf '0001-bus-mhi-fix-the-second-line-of-the-core.patch\n0002-bus-mhi-add-a-new-driver.patch')"
+	assert_output "$(printf '0000-cover-letter.patch\n0001-bus-mhi-fix-the-second-line-of-the-core.patch\n0002-bus-mhi-add-a-new-driver.patch')"
 	run cat "$T/out/0002-bus-mhi-add-a-new-driver.patch"
-	assert_output --partial "From: Bob Builder <bob@example.org>"
-	assert_output --partial "Signed-off-by: Bob Builder <bob@example.org>"
+	assert_output --partial "From: Eve Exporter <eve@patches.mhi-rig-exporter.net>"
+	assert_output --partial "Signed-off-by: Eve Exporter <eve@patches.mhi-rig-exporter.net>"
 	assert_output --partial "create mode 100755 drivers/bus/mhi/new/tool.sh"
+	# the stored mbox's identity (a reserved domain) is gone
+	refute_output --partial "bob@example.org"
 	refute_output --partial "new/new.o"
+	assert_equal "$(grep -c '^Signed-off-by:' "$T/out/0001-bus-mhi-fix-the-second-line-of-the-core.patch")" 1
+	run git -C "$T/tree" log -1 --format='%an <%ae> %cn <%ce>' series
+	assert_output "Eve Exporter <eve@patches.mhi-rig-exporter.net> Eve Exporter <eve@patches.mhi-rig-exporter.net>"
 	run git -C "$T/tree" show series~1:drivers/bus/mhi/core.c
 	assert_line --index 1 "line2 fixed"
 	# the work tree itself is untouched
 	assert_equal "$(sed -n 2p "$T/tree/drivers/bus/mhi/core.c")" "line2"
+}
+
+@test "make patches: the cover letter is filled in from patches/cover-letter.txt" {
+	make_fake
+	fake_patches "Eve Exporter" "eve@patches.mhi-rig-exporter.net"
+	assert_success
+	run cat "$T/out/0000-cover-letter.patch"
+	assert_output --partial "From: Eve Exporter <eve@patches.mhi-rig-exporter.net>"
+	assert_output --partial "Subject: [PATCH v3 0/2] bus: mhi: a fake series"
+	assert_output --partial "It applies to Linux 7.2 (test)."
+	assert_output --partial "bus: mhi: add a new driver"
+	refute_output --partial "BLURB HERE"
+	refute_output --partial "SUBJECT HERE"
+	refute_output --partial "comment, dropped"
+}
+
+@test "make patches: a placeholder or unset identity stops with one line" {
+	make_fake
+	fake_patches "Seed maintainers" "maintainers@users.noreply.r-seed.example"
+	assert_failure
+	assert_output "[rig] error: make patches refuses the placeholder identity 'Seed maintainers <maintainers@users.noreply.r-seed.example>' (a reserved or noreply address cannot sign off a patch): set yours with git config user.name/user.email in $T/repo or GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL"
+	fake_patches "Ann Tester" "ann@example.org"
+	assert_failure
+	assert_output --partial "refuses the placeholder identity"
+	HOME=$T GIT_CONFIG_NOSYSTEM=1 fake_patches "" ""
+	assert_failure
+	assert_output --partial "[rig] error: make patches signs the patches as you, but your git identity is not set"
+	[ ! -e "$T/out" ]
+}
+
+@test "make patches: RIG_TEST_IDENTITY must use a reserved domain" {
+	make_fake
+	RIG_TEST_IDENTITY="Rig Check <check@mhi-rig.invalid>" fake_patches "" ""
+	assert_success
+	run cat "$T/out/0001-bus-mhi-fix-the-second-line-of-the-core.patch"
+	assert_output --partial "Signed-off-by: Rig Check <check@mhi-rig.invalid>"
+	RIG_TEST_IDENTITY="Real Looking <someone@mhi-rig-exporter.net>" fake_patches "" ""
+	assert_failure
+	assert_output --partial "must be 'Name <address>' with a reserved domain"
 }
 
 # --- verdict from canned logs ------------------------------------------------

@@ -70,6 +70,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string_choices.h>
 #include <linux/timer.h>
 #include <linux/workqueue.h>
 
@@ -1074,7 +1075,7 @@ static int vlink_state_show(struct seq_file *s, void *unused)
 
 	mutex_lock(&vl->lock);
 	ep = vl->ep;
-	seq_printf(s, "%s\n", vl->up ? "up" : "down");
+	seq_printf(s, "%s\n", str_up_down(vl->up));
 	seq_printf(s, "host_ee=%u\n", READ_ONCE(vl->host->ee));
 	seq_printf(s, "host_state=%s\n", mhi_state_str(READ_ONCE(vl->host->dev_state)));
 	seq_printf(s, "ep_state=%s\n", ep ? mhi_state_str(READ_ONCE(ep->mhi_state)) : "none");

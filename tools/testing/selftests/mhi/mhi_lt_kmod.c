@@ -317,10 +317,13 @@ void lt_mod_cleanup(void)
 
 #endif /* HAVE_LIBKMOD */
 
-/* Module loading or unloading is switched off or not permitted here. */
+/*
+ * Module loading or unloading is not permitted here, or the kernel has no
+ * module support at all (then it has no /proc/modules either).
+ */
 bool lt_mod_forbidden(int err)
 {
-	return err == -EPERM || err == -ENOSYS;
+	return err == -EPERM || access("/proc/modules", F_OK);
 }
 
 /*

@@ -44,7 +44,6 @@ static const struct {
 	{ EINVAL, "EINVAL" },
 	{ ENOSPC, "ENOSPC" },
 	{ ERANGE, "ERANGE" },
-	{ ENOSYS, "ENOSYS" },
 	{ EPROTO, "EPROTO" },
 	{ EBADMSG, "EBADMSG" },
 	{ EOVERFLOW, "EOVERFLOW" },
