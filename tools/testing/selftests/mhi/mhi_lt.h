@@ -178,6 +178,20 @@ bool lt_test_runs_here(const char *name);
 void lt_set_mode(int opt_vlink, int opt_hardware);
 const char *lt_mode_name(void);
 
+/* before the tests (mhi_lt_setup.c) */
+extern pid_t lt_main_pid;		/* only main unloads what it loaded */
+
+void lt_prepare(const char *want);
+void lt_print_info(void);
+
+/* the --canary mode (mhi_lt_canary.c), its runs of this program (mhi_lt_run.c) */
+extern const char *lt_self;		/* argv[0]: the canary runs it */
+
+int lt_canary_main(void);
+char *lt_run_self(const char * const *args, int *status);
+bool lt_exit_code(int status, int code);
+void lt_print_lines(const char *tag, const char *text);
+
 /* per-test kernel log and taint guard */
 struct lt_guard {
 	int kmsg;			/* /dev/kmsg reader, -1 if unavailable */
