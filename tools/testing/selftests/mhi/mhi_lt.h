@@ -188,6 +188,9 @@ void lt_print_info(void);
 extern const char *lt_self;		/* argv[0]: the canary runs it */
 
 int lt_canary_main(void);
+
+/* the host client's deadline of a start (its timeout_ms parameter), in ms */
+int lt_set_deadline(unsigned long ms);
 char *lt_run_self(const char * const *args, int *status);
 bool lt_exit_code(int status, int code);
 void lt_print_lines(const char *tag, const char *text);

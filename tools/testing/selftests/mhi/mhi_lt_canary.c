@@ -157,7 +157,7 @@ static unsigned long lt_echo_size(unsigned long size, unsigned long j)
 	return j % per_tre == per_tre - 1 ? size - (per_tre - 1) * LT_EP_CHUNK : LT_EP_CHUNK;
 }
 
-static int lt_set_deadline(unsigned long ms)
+int lt_set_deadline(unsigned long ms)
 {
 	char path[PATH_MAX], buf[32];
 	int len = snprintf(buf, sizeof(buf), "%lu\n", ms);
