@@ -244,8 +244,16 @@ KDIR=$(printf '%s\n' "${KC[@]}" | sed 's|/[^/]*$||' |
 # W=1 and sparse cover every C file of the directories the series touches
 # (not their subdirectories), so that a warning in an unchanged file next
 # to a changed one counts too.
+# A C file that another C file of its directory includes (vlink_kunit.c,
+# the KUnit tests of vlink.c's static functions) is compiled as part of
+# that file, not on its own.
+rig_static_included() { # file.c
+	local f=$1
+	grep -lsE "^#include \"${f##*/}\"" "$TREE/${f%/*}"/*.c | grep -qv "/${f##*/}\$"
+}
 mapfile -t KDIRC < <(printf '%s\n' "${KC[@]}" | sed 's|/[^/]*$||' | sort -u |
-	while IFS= read -r d; do (cd "$TREE" && find "$d" -maxdepth 1 -name '*.c'); done | sort -u)
+	while IFS= read -r d; do (cd "$TREE" && find "$d" -maxdepth 1 -name '*.c'); done | sort -u |
+	while IFS= read -r f; do rig_static_included "$f" || echo "$f"; done)
 rig_log "static: ${#KC[@]} kernel C files changed (${#KDIRC[@]} in their directories, under $KDIR/), ${#HDR[@]} headers, ${#DOC[@]} files for kernel-doc, ${#ABI[@]} ABI files"
 
 static_checkpatch
