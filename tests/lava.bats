@@ -10,6 +10,14 @@ bats_load_library bats-assert
 
 SHELLS=(dash "busybox sh")
 
+setup_file() {
+	local src
+	src=$(cd "$BATS_TEST_DIRNAME/.." && pwd)/tools/testing/ktap
+	if [ ! -x "$src/ktap" ]; then
+		env -u MAKEFLAGS -u MAKELEVEL make -s -C "$src" >&2
+	fi
+}
+
 setup() {
 	REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 	SCRIPTS=$REPO/lava-jobs/scripts
@@ -25,12 +33,25 @@ setup() {
 		printf '#!/bin/sh\necho "%s $*" >>"$CALLS"\nexit "${FAKE_RC_%s:-0}"\n' \
 			"$h" "$(echo "$h" | tr a-z- A-Z_)" >"$T/bin/$h"
 	done
-	# ktap: records its arguments, keeps its input, exits $FAKE_KTAP_RC.
+	# ktap: records its arguments, keeps its input, exits $FAKE_KTAP_RC;
+	# "--mode summary" prints $FAKE_SUMMARY as the last line.
 	cat >"$T/bin/ktap" <<-'EOF'
 		#!/bin/sh
 		echo "ktap $*" >>"$CALLS"
+		if [ "$1 $2" = "--mode summary" ]; then
+			echo "${FAKE_SUMMARY:-1 passed, 0 failed, 0 skipped}"
+			exit 0
+		fi
 		cat >"$T/ktap.stdin"
 		exit "${FAKE_KTAP_RC:-0}"
+	EOF
+	# ktap-stamp: the time each line of its input arrives, in $T/arrivals.
+	cat >"$T/bin/ktap-stamp" <<-'EOF'
+		#!/bin/sh
+		[ "$1 $2" = "--mode lava" ] || exit 0
+		while IFS= read -r l; do
+			printf '%s %s\n' "$(date +%s.%N)" "$l" >>"$T/arrivals"
+		done
 	EOF
 	# dmesg -r: prints $FAKE_DMESG, fails when it is empty.
 	cat >"$T/bin/dmesg" <<-'EOF'
@@ -58,7 +79,8 @@ setup() {
 		exit "${FAKE_RUNNER_RC:-0}"
 	EOF
 	chmod +x "$T/ks/run_kselftest.sh"
-	export KSELFTEST_DIR=$T/ks KTAP_LOG=$T/ktap.log ECHO_KTAP=0
+	export KSELFTEST_DIR=$T/ks KTAP_LOG=$T/ktap.log ECHO_KTAP=0 RUNNER=kselftest
+	KTAP_BIN=$REPO/tools/testing/ktap/ktap
 }
 
 # Fresh state between two shells of one test.
@@ -215,6 +237,7 @@ make_mhi_tree() {
 		run calls
 		refute_line --partial "runner -c"
 		assert_line "lava-test-case mhi-runner --result fail --measurement 3 --units exit"
+		assert_line "lava-test-case mhi-verdict --result fail --measurement 0 --units tests"
 	done
 }
 
@@ -255,6 +278,213 @@ make_mhi_tree() {
 	grep -q 'MHI_LT_VLINK: "1"' qemu-mhi-vlink.yaml
 	grep -q 'export .*MHI_LT_VLINK' qemu-mhi-vlink.yaml
 	refute grep -q MHI_LT_HARDWARE qemu-mhi-vlink.yaml
+}
+
+@test "run-suite: the verdict fails a run in which nothing ran, unless skips are expected" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		run $sh "$SCRIPTS/run-suite.sh"
+		assert_success
+		assert_line "run-suite: verdict pass: 1 passed, 0 failed, 0 skipped"
+		run calls
+		assert_line "lava-test-case mhi-verdict --result pass --measurement 1 --units tests"
+
+		reset_calls
+		FAKE_SUMMARY="0 passed, 0 failed, 3 skipped" run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 4
+		assert_line --partial "run-suite: verdict fail: 0 passed, 0 failed, 3 skipped; no test ran"
+		run calls
+		assert_line "lava-test-case mhi-verdict --result fail --measurement 0 --units tests"
+
+		reset_calls
+		FAKE_SUMMARY="0 passed, 0 failed, 0 skipped" run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 4
+
+		reset_calls
+		FAKE_SUMMARY="0 passed, 0 failed, 3 skipped" SKIPS_EXPECTED=1 run $sh "$SCRIPTS/run-suite.sh"
+		assert_success
+		run calls
+		assert_line "lava-test-case mhi-verdict --result pass --measurement 0 --units tests"
+		FAKE_SUMMARY="0 passed, 0 failed, 3 skipped" run $sh "$SCRIPTS/run-suite.sh" -s
+		assert_success
+
+		# failures fail the verdict too (and keep ktap's exit status)
+		reset_calls
+		FAKE_SUMMARY="3 passed, 1 failed, 0 skipped" FAKE_KTAP_RC=1 run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 1
+		run calls
+		assert_line "lava-test-case mhi-verdict --result fail --measurement 4 --units tests"
+	done
+}
+
+@test "run-suite: without ktap the verdict counts the raw KTAP's results itself" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		KTAP=no-such-ktap run $sh "$SCRIPTS/run-suite.sh"
+		assert_success
+		assert_line "run-suite: verdict pass: 1 passed, 0 failed, 0 skipped"
+	done
+	# every nested result skipped: the program's own "ok" line does not count
+	cat >"$T/ks/run_kselftest.sh" <<-'EOS'
+		#!/bin/sh
+		echo "TAP version 13"
+		echo "1..2"
+		echo "# selftests: mhi: t"
+		echo "# 1..2"
+		echo "# ok 1 a # SKIP no device"
+		echo "# ok 2 b # skip no device"
+		echo "ok 1 selftests: mhi: t"
+		echo "# selftests: mhi: u"
+		echo "ok 2 selftests: mhi: u # SKIP"
+	EOS
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		KTAP=no-such-ktap run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 4
+		assert_line --partial "run-suite: verdict fail: 0 passed, 0 failed, 3 skipped; no test ran"
+	done
+}
+
+@test "run-suite: a setup error still reports a failed verdict" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		KSELFTEST_DIR=$T/nowhere run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 3
+		run calls
+		assert_line "lava-test-case mhi-verdict --result fail --measurement 0 --units tests"
+		RUNNER=perl run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 3
+		assert_output --partial "RUNNER must be auto, kselftest or direct, not 'perl'"
+	done
+}
+
+@test "run-suite: with the real ktap, the real suite's run passes the verdict, an all-skip run fails it" {
+	# the runner replays a file: the real suite's capture, then that capture
+	# with every harness and canary result turned into a skip
+	cat >"$T/ks/run_kselftest.sh" <<-'EOS'
+		#!/bin/sh
+		cat "$REPLAY"
+	EOS
+	capture=$REPO/tests/data/ktap/suite-default.ktap
+	sed '/^rig: /d' "$capture" >"$T/ok.ktap"
+	sed -E '/^rig: /d; s/^((# )+)not ok ([0-9]+ [^#]*).*/\1ok \3 # SKIP forced/; s/^((# )+)ok ([0-9]+ [^#]*).*/\1ok \3 # SKIP forced/' \
+		"$capture" >"$T/skip.ktap"
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		REPLAY=$T/ok.ktap KTAP=$KTAP_BIN run $sh "$SCRIPTS/run-suite.sh"
+		assert_success
+		assert_line --regexp '^run-suite: verdict pass: [1-9][0-9]* passed, 0 failed, 1 skipped$'
+		run calls
+		assert_line --regexp '^lava-test-case mhi-verdict --result pass --measurement [1-9][0-9]* --units tests$'
+
+		reset_calls
+		REPLAY=$T/skip.ktap KTAP=$KTAP_BIN run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 4
+		assert_line --regexp '^run-suite: verdict fail: 0 passed, 0 failed, [1-9][0-9]* skipped; no test ran'
+		run calls
+		assert_line "lava-test-case mhi-verdict --result fail --measurement 0 --units tests"
+	done
+}
+
+# A kselftest install for run-direct.sh: kselftest-list.txt and programs.
+make_direct_tree() {
+	rm -rf "$T/ks/mhi"
+	mkdir -p "$T/ks/mhi"
+	printf 'mhi:prog_pass\nmhi:prog_skip.sh\nmhi:prog_missing\nnet:other\n' >"$T/ks/kselftest-list.txt"
+	cat >"$T/ks/mhi/prog_pass" <<-'EOS'
+		#!/bin/sh
+		echo "TAP version 13"
+		echo "1..1"
+		echo "ok 1 loopback.default # args=$*"
+	EOS
+	cat >"$T/ks/mhi/prog_skip.sh" <<-'EOS'
+		#!/bin/sh
+		echo "1..0 # SKIP no LOOPBACK device; args=$*"
+		exit 4
+	EOS
+	chmod +x "$T/ks/mhi/prog_pass" "$T/ks/mhi/prog_skip.sh"
+}
+
+@test "run-direct: the runner's KTAP, each program's args, skips and a missing program" {
+	for sh in "${SHELLS[@]}"; do
+		make_direct_tree
+		KSELFTEST_PROG_PASS_ARGS="-d mhi1_LOOPBACK" KSELFTEST_PROG_SKIP_SH_ARGS="-x" \
+			run $sh "$SCRIPTS/run-direct.sh" -c mhi -d "$T/ks"
+		assert_failure 1
+		assert_output "$(
+			cat <<-'EOS'
+				TAP version 13
+				1..3
+				# timeout set to 45
+				# selftests: mhi: prog_pass
+				# TAP version 13
+				# 1..1
+				# ok 1 loopback.default # args=-d mhi1_LOOPBACK
+				ok 1 selftests: mhi: prog_pass
+				# timeout set to 45
+				# selftests: mhi: prog_skip.sh
+				# 1..0 # SKIP no LOOPBACK device; args=-x
+				ok 2 selftests: mhi: prog_skip.sh # SKIP
+				# timeout set to 45
+				# selftests: mhi: prog_missing
+			EOS
+			echo "# run-direct: $T/ks/mhi/./prog_missing is missing or not executable"
+			echo "not ok 3 selftests: mhi: prog_missing # exit=127"
+		)"
+		# the real parser reads it with the names run_kselftest.sh gives
+		"$SCRIPTS/run-direct.sh" -c mhi -d "$T/ks" | "$KTAP_BIN" --mode list >"$T/list" || true
+		run cat "$T/list"
+		assert_line --regexp '^mhi\.prog_pass\.loopback\.default pass'
+		assert_line --regexp '^mhi\.prog_missing fail'
+	done
+}
+
+@test "run-direct: the settings timeout stops a hung program (TIMEOUT), bad collection is exit 3" {
+	for sh in "${SHELLS[@]}"; do
+		make_direct_tree
+		printf 'mhi:prog_hang\n' >"$T/ks/kselftest-list.txt"
+		printf '#!/bin/sh\necho "1..1"\nsleep 5738\n' >"$T/ks/mhi/prog_hang"
+		chmod +x "$T/ks/mhi/prog_hang"
+		echo "timeout=1" >"$T/ks/mhi/settings"
+		SECONDS=0
+		run $sh "$SCRIPTS/run-direct.sh" -d "$T/ks"
+		assert_failure 1
+		[ "$SECONDS" -lt 10 ]
+		assert_line "# timeout set to 1"
+		assert_line "not ok 1 selftests: mhi: prog_hang # TIMEOUT 1 seconds"
+		rm "$T/ks/mhi/settings"
+		run $sh "$SCRIPTS/run-direct.sh" -c nosuch -d "$T/ks"
+		assert_failure 3
+		assert_output --partial "collection 'nosuch' is not in $T/ks/kselftest-list.txt"
+	done
+}
+
+@test "run-suite: without perl (RUNNER=direct) results reach ktap as they happen, not at the end" {
+	rm -rf "$T/ks/mhi"
+	mkdir -p "$T/ks/mhi"
+	echo "mhi:slow_test" >"$T/ks/kselftest-list.txt"
+	# Three results one second apart, as a kselftest program prints them.
+	cat >"$T/ks/mhi/slow_test" <<-'EOS'
+		#!/bin/sh
+		echo "TAP version 13"
+		echo "1..3"
+		echo "ok 1 first"
+		sleep 1
+		echo "ok 2 second"
+		sleep 1
+		echo "ok 3 third"
+	EOS
+	chmod +x "$T/ks/mhi/slow_test"
+	for sh in "${SHELLS[@]}"; do
+		rm -f "$T/arrivals"
+		KTAP=$T/bin/ktap-stamp RUNNER=direct run $sh "$SCRIPTS/run-suite.sh"
+		at() { awk -v l="$1" 'substr($0, index($0, " ") + 1) == l { print $1 }' "$T/arrivals"; }
+		t1=$(at "# ok 1 first") t2=$(at "# ok 2 second") t3=$(at "# ok 3 third")
+		echo "$sh: arrivals $t1 $t2 $t3" >&2
+		[ -n "$t1" ] && [ -n "$t2" ] && [ -n "$t3" ]
+		# spaced like the program printed them (1 s), not bunched at the end
+		awk -v a="$t1" -v b="$t2" -v c="$t3" 'BEGIN { exit !(b - a > 0.7 && c - b > 0.7) }'
+	done
 }
 
 # ---- ep-setup.sh -------------------------------------------------------------
