@@ -23,6 +23,8 @@ RIG_PACKAGES=(
 	# tests/ktap.bats reads ktap --mode json with jq and checks --mode junit
 	# against its schema with xmllint
 	jq libxml2-utils
+	# lava-jobs/check.sh runs a LAVA instance (lava-jobs/server.sh)
+	postgresql lava-server lava-dispatcher lava-coordinator lavacli
 )
 read -r -a extra <<<"${RIG_EXTRA_PACKAGES:-}"
 RIG_PACKAGES+=("${extra[@]}")

@@ -3,7 +3,8 @@
 #
 # lava-jobs/: the board scripts (lava-jobs/scripts/*.sh) under both dash and
 # busybox sh, with fake LAVA helpers, ktap, modprobe and dmesg that record
-# their calls, and fake configfs/sysfs trees; plus the job validator.
+# their calls, and fake configfs/sysfs trees; the job validator; and the
+# reading of a LAVA server's results (lavaresults.py) against the real ktap.
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -746,48 +747,187 @@ add_loopback() { # NAME
 	assert_output --partial "lava-jobs/scripts/no-such-script.sh, which does not exist"
 }
 
-@test "results: lava-run's log passes only when the job completed and every case passed" {
-	log=$T/lava-run.log
-	{
-		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "validate", "definition": "lava", "result": "pass"}}'
-		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "mhi.t.a", "definition": "0_mhi", "result": "pass"}}'
-		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "mhi-runner", "definition": "0_mhi", "measurement": "0.0", "result": "pass"}}'
-		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "job", "definition": "lava", "result": "pass"}}'
-	} >"$log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log" --min-cases 2 --expect mhi-runner=pass
-	assert_success
-	assert_line "lava-run: 2 pass"
+@test "validator: what lava-server itself refuses (params inside an inline definition) is rejected" {
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" validate "$DATA/inline-params.yaml"
+	assert_failure 1
+	assert_output --partial "lava-server refuses it: extra keys not allowed @ data['actions'][1]['test']['definitions'][0]['repository']['params']"
+}
 
-	sed -i 's/"case": "mhi.t.a", "definition": "0_mhi", "result": "pass"/"case": "mhi.t.a", "definition": "0_mhi", "result": "skip"/' "$log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log"
+# ---- lavaresults.py: a server's results against the KTAP ---------------------
+
+# server_data KTAP_FILE: $T/results.yaml and $T/log.yaml as lavacli prints
+# them, for a job whose KTAP is KTAP_FILE and whose results are what the real
+# ktap reports for it (raw signals, no LAVA helper on PATH), plus the
+# scripts' own cases ($OWN: mhi-runner); the log has console noise around
+# the KTAP.
+server_data() {
+	mkdir -p "$T/nohelpers"
+	PATH=$T/nohelpers "$KTAP_BIN" --mode lava "$1" >"$T/signals" || true
+	/usr/bin/python3 - "$T/signals" "$1" "$T/results.yaml" "$T/log.yaml" <<-'EOF'
+		import os, re, sys, yaml
+		signals, ktap, out, log = sys.argv[1:]
+		rows, cur = [], None
+		for line in open(signals):
+		    for kind, body in re.findall(r"<LAVA_SIGNAL_(TESTCASE|TESTSET) ([^>]*)>", line):
+		        if kind == "TESTSET":
+		            w = body.split()
+		            cur = w[1] if w[0] == "START" else None
+		            continue
+		        f = dict(x.split("=", 1) for x in body.split())
+		        meta = {"case": f["TEST_CASE_ID"], "definition": "0_mhi-vlink", "result": f["RESULT"]}
+		        if cur:
+		            meta["set"] = cur
+		        rows.append({"name": f["TEST_CASE_ID"], "result": f["RESULT"], "suite": "0_mhi-vlink",
+		                     "measurement": f.get("MEASUREMENT", "None"), "unit": f.get("UNITS", ""), "metadata": meta})
+		for own in os.environ.get("OWN", "mhi-runner").split():
+		    rows.append({"name": own, "result": "pass", "suite": "0_mhi-vlink", "measurement": "0",
+		                 "unit": "exit", "metadata": {}})
+		rows.append({"name": "job", "result": "pass", "suite": "lava", "measurement": "None", "unit": "", "metadata": {}})
+		yaml.safe_dump(rows, open(out, "w"))
+		recs = [{"lvl": "target", "msg": m} for m in ["+ echo ---- KTAP begin ----", "[   3.1] mhi mhi0: noise"]]
+		recs.append({"lvl": "target", "msg": "---- KTAP begin ----"})
+		recs += [{"lvl": "target", "msg": l.rstrip("\n")} for l in open(ktap)]
+		recs.append({"lvl": "target", "msg": "---- KTAP end ----"})
+		recs.append({"lvl": "results", "msg": {"case": "job", "definition": "lava", "result": "pass"}})
+		yaml.safe_dump(recs, open(log, "w"))
+	EOF
+}
+
+compare() {
+	/usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" compare --results "$T/results.yaml" \
+		--log "$T/log.yaml" --ktap "$KTAP_BIN" --suite mhi-vlink --own mhi-runner "$@"
+}
+
+# edit PYTHON: change the server's results ("rows", a list of dicts).
+edit() {
+	/usr/bin/python3 -c "
+import yaml
+rows = yaml.safe_load(open('$T/results.yaml'))
+suite = [r for r in rows if r['suite'] == '0_mhi-vlink' and r['name'] != 'mhi-runner']
+$1
+yaml.safe_dump(rows, open('$T/results.yaml', 'w'))"
+}
+
+@test "lavaresults compare: the server's results equal the KTAP of the run" {
+	for k in runner-mhi.ktap suite-default.ktap; do
+		server_data "$BATS_TEST_DIRNAME/data/ktap/$k"
+		run compare
+		assert_success
+		assert_line "compare: the server's results equal the KTAP, case by case"
+		refute_line --partial DIFF
+	done
+	# the real suite: every case, its 53 declared measurements among them
+	assert_line --regexp '-> 377 cases, 53 with a measurement; server suite 0_mhi-vlink: 378 cases \(1 of the scripts. own\)$'
+}
+
+@test "lavaresults compare: every kind of difference is printed and fails" {
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	edit "suite[0]['result'] = 'skip' if suite[0]['result'] != 'skip' else 'pass'"
+	run compare
+	assert_failure 1
+	assert_line --regexp "^DIFF [^ ]+: result ktap '[a-z]+', server '[a-z]+'$"
+
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	edit "rows.remove(suite[1])"
+	run compare
+	assert_failure 1
+	assert_line --regexp "^DIFF [^ ]+: ktap [a-z]+, not on the server$"
+
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	edit "rows.append(dict(suite[0], name='mhi.extra'))"
+	run compare
+	assert_failure 1
+	assert_line --regexp "^DIFF mhi.extra: on the server \([a-z]+\), not in the KTAP$"
+
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	edit "r = next(r for r in suite if r['measurement'] == 'None'); r['measurement'], r['unit'] = '5', 'MB/s'"
+	run compare
+	assert_failure 1
+	assert_line --regexp "^DIFF [^ ]+: measurement ktap None, server '5'$"
+	assert_line --regexp "^DIFF [^ ]+: units ktap None, server 'MB/s'$"
+
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	edit "suite[0]['metadata']['set'] = 'elsewhere'"
+	run compare
+	assert_failure 1
+	assert_line --regexp "^DIFF [^ ]+: set ktap '[^']+', server 'elsewhere'$"
+
+	# a case of the scripts' own that is missing
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	run compare mhi-ktap
+	assert_failure 1
+	assert_line "DIFF mhi-ktap: the scripts' own case is not on the server"
+}
+
+@test "lavaresults compare: measurements compare as the floats the dispatcher sends" {
+	run /usr/bin/python3 -B -c "
+import sys; sys.path.insert(0, '$REPO/lava-jobs')
+from lavaresults import same_measurement as same
+assert same('4000.2', '4000.19999999999981810105964541')
+assert same('18.3', '18.3000000000000007105427357601')
+assert not same('4000.2', '4000.3')
+assert same(None, None) and not same(None, '0') and not same('0', None)
+print('ok')"
+	assert_success
+	assert_output ok
+}
+
+@test "lavaresults compare: no KTAP markers in the log, or no ktap, is a clear error" {
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	sed -i '/KTAP end/d' "$T/log.yaml"
+	run compare
+	assert_failure 1
+	assert_output --partial "compare: no KTAP between '---- KTAP begin ----' and '---- KTAP end ----' lines"
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" compare --results "$T/results.yaml" \
+		--log "$T/log.yaml" --ktap "$T/no-ktap" --suite mhi-vlink
+	assert_failure 1
+	assert_output --partial "is not an executable ktap"
+}
+
+@test "lavaresults verdict: passes only when the job completed and every case passed" {
+	cat >"$T/r.yaml" <<-'EOF'
+		- {name: validate, suite: lava, result: pass}
+		- {name: mhi.t.a, suite: 0_mhi, result: pass, measurement: 'None', unit: ''}
+		- {name: mhi-runner, suite: 0_mhi, result: pass, measurement: '0', unit: exit}
+		- {name: job, suite: lava, result: pass}
+	EOF
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/r.yaml" --min-cases 2 --expect mhi-runner=pass
+	assert_success
+	assert_line "server: 2 pass"
+	sed -i 's/{name: mhi.t.a, suite: 0_mhi, result: pass/{name: mhi.t.a, suite: 0_mhi, result: skip/' "$T/r.yaml"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/r.yaml"
 	assert_failure 1
 	assert_line "FAIL: 1 test case(s) did not pass: 0_mhi.mhi.t.a"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log" --allow-skip
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/r.yaml" --allow-skip
 	assert_success
-
-	sed -i '/"case": "job"/d' "$log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log" --allow-skip
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/r.yaml" --expect mhi.t.a=skip --min-cases 3
+	assert_failure 1
+	assert_line "FAIL: only 2 test case(s), expected at least 3"
+	sed -i '/name: job/d' "$T/r.yaml"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/r.yaml" --allow-skip
 	assert_failure 1
 	assert_line "FAIL: the job did not complete (lava.job: missing)"
 }
 
 @test "check.sh: the QEMU job's case count and expected names are what ktap makes of the real suite" {
-	mkdir -p "$T/ktap-build"
-	env -u MAKEFLAGS -u MAKELEVEL make -s -C "$REPO/tools/testing/ktap" OUTPUT="$T/ktap-build/" >&2
 	capture=$REPO/tests/data/ktap/suite-default.ktap
-	"$T/ktap-build/ktap" --mode list "$capture" >"$T/list"
+	"$KTAP_BIN" --mode list "$capture" >"$T/list"
 	run bash "$REPO/lava-jobs/check.sh" --expectations
 	assert_success
 	printf '%s\n' "$output" >"$T/exp"
-	# the cases the job's own steps and board-scripts.yaml add to ktap's
-	own="mhi-runner mhi-ktap dmesg-crit dmesg-oops"
-	job=$REPO/lava-jobs/qemu-mhi-vlink.yaml
-	grep -q 'lava-test-case "$COLLECTION-runner"' "$job"
-	grep -q 'lava-test-case "$COLLECTION-ktap"' "$job"
-	grep -q '^- /opt/lava-jobs/scripts/collect-dmesg.sh' <(sed 's/^  *//' "$REPO/lava-jobs/local/board-scripts.yaml")
+	# the cases the job's own steps add to ktap's: run-suite.sh's three and
+	# collect-dmesg.sh's two
+	own="mhi-runner mhi-ktap mhi-verdict dmesg-crit dmesg-oops"
+	steps=$(sed 's/^  *//' "$REPO/lava-jobs/qemu-mhi-vlink.yaml")
+	grep -q '^- /opt/lava-jobs/scripts/run-suite.sh ' <<<"$steps"
+	grep -q '^- /opt/lava-jobs/scripts/collect-dmesg.sh ' <<<"$steps"
+	for c in runner ktap verdict; do
+		grep -q "report \"\$COLLECTION-$c\" " "$SCRIPTS/run-suite.sh"
+	done
 	grep -q '^report dmesg-crit ' "$SCRIPTS/collect-dmesg.sh"
 	grep -q '^report dmesg-oops ' "$SCRIPTS/collect-dmesg.sh"
-	assert_equal "$(sed -n 's/^min-cases //p' "$T/exp")" "$(($(wc -l <"$T/list") + 4))"
+	assert_equal "$(sed -n 's/^min-cases //p' "$T/exp")" "$(($(wc -l <"$T/list") + 5))"
 	# every expected name is a case of the capture with that result, or one of our own
 	n=0
 	while read -r kind spec; do
@@ -802,42 +942,49 @@ add_loopback() { # NAME
 	[ "$n" -ge 5 ] || fail "only $n expected names"
 }
 
-# lava-run's results records for ktap's raw LAVA signals on stdin, plus the
-# job's own cases and lava.job, as lavacheck.py results reads them.
-signals_to_results() {
-	sed -nE 's/^<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=([^ ]+) RESULT=([a-z]+).*>$/- {"dt": "x", "lvl": "results", "msg": {"case": "\1", "definition": "0_mhi-vlink", "result": "\2"}}/p'
-	for c in mhi-runner mhi-ktap; do
-		echo "- {\"dt\": \"x\", \"lvl\": \"results\", \"msg\": {\"case\": \"$c\", \"definition\": \"0_mhi-vlink\", \"result\": \"pass\"}}"
-	done
-	for c in dmesg-crit dmesg-oops; do
-		echo "- {\"dt\": \"x\", \"lvl\": \"results\", \"msg\": {\"case\": \"$c\", \"definition\": \"1_board-scripts\", \"result\": \"pass\"}}"
-	done
-	echo '- {"dt": "x", "lvl": "results", "msg": {"case": "job", "definition": "lava", "result": "pass"}}'
-}
-
-@test "check.sh: its expectations pass on the real suite's LAVA stream, not without a measurement or a test" {
-	mkdir -p "$T/ktap-build"
-	env -u MAKEFLAGS -u MAKELEVEL make -s -C "$REPO/tools/testing/ktap" OUTPUT="$T/ktap-build/" >&2
+@test "check.sh: its expectations pass on the real suite's server results, not without a measurement or a test" {
 	capture=$REPO/tests/data/ktap/suite-default.ktap
 	mapfile -t args < <(bash "$REPO/lava-jobs/check.sh" --expectations |
 		sed -E 's/^min-cases (.*)/--min-cases\n\1/; s/^expect (.*)/--expect\n\1/')
-	# no LAVA helpers on PATH: ktap prints the raw signals
-	env PATH=/usr/bin:/bin "$T/ktap-build/ktap" --mode lava "$capture" | signals_to_results >"$T/ok.log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$T/ok.log" "${args[@]}"
+	verdict() {
+		/usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/results.yaml" "${args[@]}"
+	}
+	export OWN="mhi-runner mhi-ktap mhi-verdict dmesg-crit dmesg-oops"
+	server_data "$capture"
+	run verdict
 	assert_success
-	assert_line "lava-run: 380 pass, 1 skip"
+	assert_line "server: 381 pass, 1 skip"
 	# one declared measurement fewer
 	sed '/# measure: throughput_tre_65535_num_cap=/d' "$capture" >"$T/nomeas.ktap"
-	env PATH=/usr/bin:/bin "$T/ktap-build/ktap" --mode lava "$T/nomeas.ktap" | signals_to_results >"$T/nomeas.log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$T/nomeas.log" "${args[@]}"
+	server_data "$T/nomeas.ktap"
+	run verdict
 	assert_failure 1
-	assert_line "FAIL: only 380 test case(s), expected at least 381"
+	assert_line "FAIL: only 381 test case(s), expected at least 382"
 	assert_line "FAIL: expected mhi.mhi_loopback_test.measure.throughput.throughput_tre_65535_num_cap=pass, got nothing"
 	# the suite stopped in its last race: the test that hung fails, the rest are unknown
 	sed '/^# #  RUN           race.vlink_cycles \.\.\.$/q' "$capture" >"$T/hang.ktap"
-	env PATH=/usr/bin:/bin "$T/ktap-build/ktap" --mode lava "$T/hang.ktap" | signals_to_results >"$T/hang.log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$T/hang.log" "${args[@]}"
+	server_data "$T/hang.ktap"
+	run verdict
 	assert_failure 1
 	assert_line --partial "0_mhi-vlink.mhi.mhi_loopback_test.race.vlink_cycles"
-	assert_line --regexp '^FAIL: only [0-9]+ test case\(s\), expected at least 381$'
+	assert_line --regexp '^FAIL: only [0-9]+ test case\(s\), expected at least 382$'
+}
+
+@test "lavaresults stopped: where a board job stopped, and whether it was scheduled" {
+	cat >"$T/show.yaml" <<-'EOF'
+		{id: 6.0, device: x86-01, device_type: x86, state: Finished, health: Incomplete}
+	EOF
+	cat >"$T/log.yaml" <<-'EOF'
+		- {lvl: info, msg: "start: 0 validate"}
+		- {lvl: error, msg: "InfrastructureError: The Infrastructure is not working correctly."}
+		- {lvl: results, msg: {case: job, definition: lava, error_msg: "Unable to identify tftpd directory", error_type: Infrastructure, result: fail}}
+	EOF
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" stopped --show "$T/show.yaml" --log "$T/log.yaml"
+	assert_success
+	assert_line "job 6.0 (x86): device x86-01, Finished, Incomplete"
+	assert_line "  stopped in '0 validate': Infrastructure error: Unable to identify tftpd directory"
+	sed -i 's/device: x86-01, //' "$T/show.yaml"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" stopped --show "$T/show.yaml" --log "$T/log.yaml"
+	assert_failure 1
+	assert_line "FAIL: job 6.0 was never scheduled on a device"
 }
