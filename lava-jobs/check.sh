@@ -4,7 +4,8 @@
 # Check the LAVA jobs of this project in three steps:
 #   1. validate every job and test definition with Debian's lava-common
 #      (strict schema, inline definitions included) and with lava-server's
-#      own submission schema (lavacheck.py validate)
+#      own submission schema (lavacheck.py validate); the jobs' timeouts
+#      against the suite's (lavatimeouts.py)
 #   2. shellcheck the board scripts and the run steps of every definition as
 #      POSIX sh
 #   3. on a local LAVA server (lava-jobs/server.sh: PostgreSQL, lava-server,
@@ -56,7 +57,7 @@ while [ $# -gt 0 ]; do
 	--initramfs) initramfs=$2 && shift 2 ;;
 	--no-run) run_mode=no && shift ;;
 	--expectations) run_mode=expectations && shift ;;
-	-h | --help) sed -n '3,29s/^# \{0,1\}//p' "$0" && exit 0 ;;
+	-h | --help) sed -n '3,30s/^# \{0,1\}//p' "$0" && exit 0 ;;
 	*) fail "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -117,6 +118,9 @@ need lava-common python3-yaml python3-voluptuous lava-server
 say "validating ${#jobs[@]} jobs and ${#testdefs[@]} test definitions (lava-common $(dpkg-query -W -f='${Version}' lava-common), strict, and lava-server's submission schema)"
 "$py" "$here/lavacheck.py" validate --repo "$repo" "${jobs[@]}" "${testdefs[@]}" ||
 	fail "LAVA schema validation (see the INVALID lines above)"
+# The timeouts follow from the suite's: its settings give the runner's limit.
+"$py" "$here/lavatimeouts.py" --settings "$repo/tools/testing/selftests/mhi/settings" "${jobs[@]}" ||
+	fail "the jobs' timeouts (see the TIMEOUTS lines above; lava-jobs/README.md, \"Timeouts\")"
 
 # ---- 2. shell
 need shellcheck dash busybox-static

@@ -988,3 +988,67 @@ print('ok')"
 	assert_failure 1
 	assert_line "FAIL: job 6.0 was never scheduled on a device"
 }
+
+# ---- lavatimeouts.py: timeouts that follow from the suite's own ---------------
+
+timeouts() {
+	/usr/bin/python3 "$REPO/lava-jobs/lavatimeouts.py" --settings "${SETTINGS:-$REPO/tools/testing/selftests/mhi/settings}" \
+		--testdefs "$REPO/lava-jobs/testdefs" "$@"
+}
+
+# broken NAME PYTHON: $T/NAME, a copy of the multinode job changed by PYTHON
+# (the job is "j", its actions by kind and role in "act").
+broken() {
+	/usr/bin/python3 - "$REPO/lava-jobs/multinode-host-endpoint.yaml" "$T/$1" "$2" <<-'PY'
+		import sys, yaml
+		src, dst, code = sys.argv[1:]
+		j = yaml.safe_load(open(src))
+		def act(kind, role, n=0):
+		    return [a[kind] for a in j["actions"] if kind in a and role in a[kind]["role"]][n]
+		exec(code)
+		yaml.safe_dump(j, open(dst, "w"))
+	PY
+}
+
+@test "timeouts: every job's timeouts follow from the suite's settings" {
+	run timeouts "$REPO"/lava-jobs/*.yaml
+	assert_success
+	assert_line --regexp '^timeouts ok modem-host.yaml: '
+	assert_line --regexp '^timeouts ok qemu-mhi-vlink.yaml: '
+	assert_line --regexp '^timeouts ok multinode-host-endpoint.yaml: .*host waits [0-9]+ s for ep-ready .*endpoint waits [0-9]+ s for host-done'
+	# a slower suite (a larger runner limit) no longer fits
+	printf 'timeout=2400\n' >"$T/settings"
+	SETTINGS=$T/settings run timeouts "$REPO/lava-jobs/modem-host.yaml"
+	assert_failure 1
+	assert_line "TIMEOUTS modem-host.yaml: SUITE_TIMEOUT 1800 s of mhi-loopback is not above the runner's 2400 s for one program (the settings file)"
+}
+
+@test "timeouts: the multinode job's rules each fail when broken" {
+	broken ok.yaml "pass"
+	run timeouts "$T/ok.yaml"
+	assert_success
+	broken nomsg.yaml "del act('boot', 'host')['protocols']['lava-multinode'][0]['message']"
+	run timeouts "$T/nomsg.yaml"
+	assert_failure 1
+	assert_line --partial "TIMEOUTS nomsg.yaml: host's boot waits for ep-ready in a way the dispatcher refuses: Unable to identify replaceable values"
+	# the host boots without waiting for the endpoint: its boot no longer
+	# absorbs the endpoint's start, and the endpoint's wait is too short
+	broken noboot.yaml "del act('boot', 'host')['protocols']"
+	run timeouts "$T/noboot.yaml"
+	assert_output "TIMEOUTS noboot.yaml: endpoint's test waits 4200 s for host-done, but host may take 5700 s to send it"
+	broken ess.yaml "j['protocols']['lava-multinode']['roles']['endpoint']['essential'] = False"
+	run timeouts "$T/ess.yaml"
+	assert_output "TIMEOUTS ess.yaml: role endpoint is not essential"
+	broken poll.yaml "j['protocols']['lava-multinode']['timeout'] = {'minutes': 10}"
+	run timeouts "$T/poll.yaml"
+	assert_output "TIMEOUTS poll.yaml: the lava-multinode timeout 600 s is shorter than endpoint's test action (4200 s) that waits for host-done"
+	broken epwait.yaml "act('test', 'endpoint')['timeout'] = {'minutes': 60}; j['protocols']['lava-multinode']['timeout'] = {'minutes': 60}"
+	run timeouts "$T/epwait.yaml"
+	assert_output "TIMEOUTS epwait.yaml: endpoint's test waits 3600 s for host-done, but host may take 3900 s to send it"
+	broken suite.yaml "act('test', 'host')['definitions'][0]['parameters']['SUITE_TIMEOUT'] = '2100'"
+	run timeouts "$T/suite.yaml"
+	assert_output "TIMEOUTS suite.yaml: SUITE_TIMEOUT 2100 s + ATTACH_TIMEOUT 120 s + 60 s of mhi-loopback do not fit in its test action's 2100 s"
+	broken job.yaml "j['timeouts']['job'] = {'minutes': 90}"
+	run timeouts "$T/job.yaml"
+	assert_output "TIMEOUTS job.yaml: the actions of endpoint add up to 5700 s, more than the job's 5400 s"
+}
