@@ -993,7 +993,7 @@ print('ok')"
 
 timeouts() {
 	/usr/bin/python3 "$REPO/lava-jobs/lavatimeouts.py" --settings "${SETTINGS:-$REPO/tools/testing/selftests/mhi/settings}" \
-		--testdefs "$REPO/lava-jobs/testdefs" "$@"
+		--testdefs "${TESTDEFS:-$REPO/lava-jobs/testdefs}" "$@"
 }
 
 # broken NAME PYTHON: $T/NAME, a copy of the multinode job changed by PYTHON
@@ -1036,6 +1036,11 @@ broken() {
 	broken noboot.yaml "del act('boot', 'host')['protocols']"
 	run timeouts "$T/noboot.yaml"
 	assert_output "TIMEOUTS noboot.yaml: endpoint's test waits 4200 s for host-done, but host may take 5700 s to send it"
+	# the endpoint never says it is ready
+	cp -r "$REPO/lava-jobs/testdefs" "$T/td"
+	sed -i '/lava-send ep-ready/d' "$T/td/mhi-ep-setup.yaml"
+	TESTDEFS=$T/td run timeouts "$T/ok.yaml"
+	assert_output "TIMEOUTS ok.yaml: host waits for ep-ready, which no other role sends"
 	broken ess.yaml "j['protocols']['lava-multinode']['roles']['endpoint']['essential'] = False"
 	run timeouts "$T/ess.yaml"
 	assert_output "TIMEOUTS ess.yaml: role endpoint is not essential"
