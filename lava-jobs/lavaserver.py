@@ -14,7 +14,10 @@ lava-server's own management commands (what "lava-server manage ..." runs):
     the multinode job's two boards, x86-01 and lemans-evk-01, tagged like
     the job's roles. Their dictionaries come from lava-jobs/local/devices/;
   - every job left unfinished by an earlier run is failed, so that its
-    device is free again.
+    device is free again;
+  - job output that no job of the database owns is removed: lava-server
+    keeps a job's log in job-output/YYYY/MM/DD/ID and appends to it, so a
+    new database's job N would otherwise read an old job N's log first.
 Writes STATE/env (shell: LAVA_URI, LAVA_URL, LAVA_TOKEN, LAVA_USER).
 """
 
@@ -31,6 +34,21 @@ DEVICES = {
     "x86-01": ("x86", ["mhi-ep-pair"]),
     "lemans-evk-01": ("lemans-evk", ["mhi-ep-pair", "pcie-ep"]),
 }
+
+
+def remove_stale_output(TestJob):
+    from django.conf import settings
+
+    root = os.path.join(settings.MEDIA_ROOT, "job-output")
+    known = {str(i) for i in TestJob.objects.values_list("id", flat=True)}
+    for dirpath, dirnames, _ in os.walk(root):
+        if os.path.relpath(dirpath, root).count(os.sep) != 2:
+            continue  # not a YYYY/MM/DD directory
+        for name in list(dirnames):
+            dirnames.remove(name)
+            if name.isdigit() and name not in known:
+                print(f"removing the output of job {name}, which the database does not have")
+                shutil.rmtree(os.path.join(dirpath, name))
 
 
 def setup(args):
@@ -79,6 +97,7 @@ def setup(args):
     for job in TestJob.objects.exclude(state=TestJob.STATE_FINISHED).order_by("id"):
         print(f"failing job {job.id}, left {job.get_state_display()} by an earlier run")
         call_command("jobs", "fail", str(job.id))
+    remove_stale_output(TestJob)
 
     url = f"http://127.0.0.1:{args.port}/"
     with open(os.path.join(args.state, "worker.token"), "w", encoding="utf-8") as f:
