@@ -27,6 +27,8 @@ RIG_PACKAGES=(
 	# SPDX check (scripts/spdxcheck.py); sparse is built by ci/static.sh,
 	# bookworm's cannot parse Linux 7.2
 	coccinelle ocaml-nox python3-ply python3-git
+	# lava-jobs/check.sh runs a LAVA instance (lava-jobs/server.sh)
+	postgresql lava-server lava-dispatcher lava-coordinator lavacli
 )
 read -r -a extra <<<"${RIG_EXTRA_PACKAGES:-}"
 RIG_PACKAGES+=("${extra[@]}")

@@ -6,7 +6,13 @@ Runs with Debian's /usr/bin/python3 and lava-common (lava_common.schemas).
 
   lavacheck.py validate [--repo DIR] FILE...
       Jobs: lava_common.schemas.validate(job, strict=True), plus every inline
-      test definition through lava_common.schemas.test.testdef. Standalone
+      test definition through lava_common.schemas.test.testdef, and the
+      server's own submission schema (lava-server's validate_submission, as
+      its API runs it on submit). The two disagree on one point: the server
+      refuses "params" inside an inline definition, strict lava_common
+      refuses "parameters" beside it; inline definitions keep their
+      parameters beside them, and the strict check sees them as the
+      definition's params (the dispatcher treats both alike). Standalone
       test definitions: testdef.validate() and the same schema with extra keys
       forbidden. Project rules on top: no template markers ("{{"), every
       "from: git" definition path and every ./lava-jobs/scripts/... used by a
@@ -14,19 +20,19 @@ Runs with Debian's /usr/bin/python3 and lava-common (lava_common.schemas).
   lavacheck.py steps FILE OUTDIR
       Write the run steps of every test definition in FILE (job or testdef) as
       POSIX sh files into OUTDIR, for shellcheck.
-  lavacheck.py device TEMPLATES_DIR OUT [--job JOB] [KEY=VALUE...]
-      Render a qemu device dictionary with the job's context and KEY=VALUE
-      (as lava-server does when it schedules the job).
-  lavacheck.py localize [--overlay NAME=URL:PATH] [--inline TESTDEF [--param K=V]]
-                        JOB OUT KEY=URL...
-      Copy a tmpfs job replacing the url of images KEY (kernel, ramdisk...),
-      adding tar overlays to the ramdisk and an inline definition at the end.
-  lavacheck.py results LOG [--expect NAME=RESULT...] [--min-cases N] [--allow-skip]
-      Read lava-run's log (stdout), print the results, exit 1 unless the job
-      finished and every test case of the test definitions passed.
+  lavacheck.py localize [--overlay NAME=URL:PATH] [--kernel-arg ARG]
+                        [--set NAME=VALUE] [--map PREFIX=NEW [--standins]]
+                        [--git URL@REV] JOB OUT [KEY=URL...]
+      Copy a job for the local server: the url of tmpfs images KEY (kernel,
+      ramdisk...) replaced, tar overlays added to the ramdisk, ARG added to
+      the kernel's command line (its image_arg's -append), parameters set
+      on every inline definition, URLs starting with PREFIX rewritten (with
+      --standins, a small file of the right format for each mapped file://
+      URL), every from: git definition taken from URL at revision REV.
 """
 
 import argparse
+import copy
 import os
 import re
 import sys
@@ -73,6 +79,29 @@ def check_steps_scripts(steps, repo, where):
     return errors
 
 
+def server_schema():
+    """lava-server's submission check, or None with the reason printed."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lava_server.settings.prod")
+    try:
+        import django
+
+        django.setup()
+        from lava_scheduler_app.schema import SubmissionException, validate_submission
+    except Exception as exc:  # noqa: BLE001 - any import or settings failure
+        print(f"lavacheck: cannot load lava-server's submission schema ({exc}): run 'make setup'")
+        return None
+    return validate_submission, SubmissionException
+
+
+def as_strict(job):
+    """A copy of job whose inline definitions carry their parameters as params."""
+    job = copy.deepcopy(job)
+    for _, d in definitions(job):
+        if d.get("from") == "inline" and isinstance(d.get("parameters"), dict) and isinstance(d.get("repository"), dict):
+            d["repository"]["params"] = {**(d["repository"].get("params") or {}), **d.pop("parameters")}
+    return job
+
+
 def validate(args):
     from voluptuous import PREVENT_EXTRA, Invalid, Schema
 
@@ -80,6 +109,10 @@ def validate(args):
     from lava_common.schemas.test import testdef
 
     strict_testdef = Schema(testdef.testdef(), extra=PREVENT_EXTRA)
+    server = server_schema()
+    if server is None:
+        return 1
+    validate_submission, SubmissionException = server
     failed = 0
     for path in args.files:
         errors = []
@@ -90,8 +123,12 @@ def validate(args):
                 errors.append("contains template markers ({{ or {%): jobs must be plain YAML")
             if is_job(data):
                 kind = "job"
-                schemas.validate(data, strict=True)
-                for index, d in definitions(data):
+                try:
+                    validate_submission(copy.deepcopy(data))
+                except SubmissionException as exc:
+                    errors.append(f"lava-server refuses it: {exc}".replace("\n", " "))
+                schemas.validate(as_strict(data), strict=True)
+                for index, d in definitions(as_strict(data)):
                     where = f"actions[{index}] definition {d.get('name')!r}"
                     if d.get("from") == "inline":
                         try:
@@ -129,7 +166,7 @@ def steps(args):
     _, data = load(args.file)
     defs = []
     if is_job(data):
-        defs = [d["repository"] for _, d in definitions(data) if d.get("from") == "inline"]
+        defs = [d["repository"] for _, d in definitions(as_strict(data)) if d.get("from") == "inline"]
     elif isinstance(data, dict) and "metadata" in data:
         defs = [data]
     os.makedirs(args.outdir, exist_ok=True)
@@ -149,24 +186,48 @@ def steps(args):
     return 0
 
 
-def device(args):
-    import jinja2
+STANDIN_TAR = (".tar.gz", ".tar.xz", ".tar")
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader([args.templates]), autoescape=False)
-    ctx = {}
-    if args.job:
-        # lava-server renders the device with the job context: do the same.
-        _, job = load(args.job)
-        ctx.update(job.get("context") or {})
-    for kv in args.vars:
-        k, _, v = kv.partition("=")
-        ctx[k] = {"True": True, "False": False}.get(v, v)
-    lines = ["{% extends 'qemu.jinja2' %}"] + [f"{{% set {k} = {v!r} %}}" for k, v in ctx.items()]
-    text = env.from_string("\n".join(lines) + "\n").render()
-    yaml.safe_load(text)  # must be valid YAML
-    with open(args.out, "w", encoding="utf-8") as f:
-        f.write(text)
-    return 0
+
+def standin(path):
+    """A small file of the format its name says, for a URL the job fetches."""
+    import gzip
+    import io
+    import lzma
+    import tarfile
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    data = b"lava-jobs/check.sh stand-in: no board, no real artefact\n"
+    if path.endswith(STANDIN_TAR):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo("STANDIN")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        data = buf.getvalue()
+    if path.endswith(".gz"):
+        data = gzip.compress(data)
+    elif path.endswith(".xz"):
+        data = lzma.compress(data)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def map_urls(node, prefixes, mapped):
+    """Rewrite every "url" under node whose value starts with a mapped prefix."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "url" and isinstance(value, str):
+                for old, new in prefixes:
+                    if value.startswith(old):
+                        node[key] = new + value[len(old):]
+                        mapped.append(node[key])
+                        break
+            else:
+                map_urls(value, prefixes, mapped)
+    elif isinstance(node, list):
+        for item in node:
+            map_urls(item, prefixes, mapped)
 
 
 def localize(args):
@@ -181,84 +242,41 @@ def localize(args):
             if key in urls:
                 image["url"] = urls[key]
                 seen.add(key)
-    if args.overlay:
-        ramdisk = next(a["deploy"]["images"]["ramdisk"] for a in job["actions"] if "deploy" in a)
-        for spec in args.overlay:
-            name, _, rest = spec.partition("=")
-            url, _, path = rest.rpartition(":")
-            ramdisk["overlays"][name] = {"url": url, "format": "tar", "path": path}
-    if args.inline:
-        _, testdef = load(args.inline)
-        for kv in args.param:
-            k, _, v = kv.partition("=")
-            testdef.setdefault("params", {})[k] = v
-        test = [a["test"] for a in job["actions"] if "test" in a][-1]
-        test["definitions"].append({
-            "from": "inline", "name": testdef["metadata"]["name"], "lava-signal": "kmsg",
-            "path": f"inline/{testdef['metadata']['name']}.yaml", "repository": testdef})
     missing = set(urls) - seen
     if missing:
         print(f"localize: no tmpfs image {', '.join(sorted(missing))} in {args.job}", file=sys.stderr)
         return 1
+    for arg in args.kernel_arg:
+        kernel = next((a["deploy"]["images"].get("kernel") for a in job["actions"] if "deploy" in a), None)
+        m = re.search(r'-append "([^"]*)"', (kernel or {}).get("image_arg", ""))
+        if not m:
+            print(f"localize: no kernel image_arg with -append \"...\" in {args.job}", file=sys.stderr)
+            return 1
+        kernel["image_arg"] = kernel["image_arg"][:m.end(1)] + " " + arg + kernel["image_arg"][m.end(1):]
+    for spec in args.overlay:
+        ramdisk = next(a["deploy"]["images"]["ramdisk"] for a in job["actions"] if "deploy" in a)
+        name, _, rest = spec.partition("=")
+        url, _, path = rest.rpartition(":")
+        ramdisk["overlays"][name] = {"url": url, "format": "tar", "path": path}
+    mapped = []
+    map_urls(job["actions"], [m.split("=", 1) for m in args.map], mapped)
+    if args.standins:
+        for url in mapped:
+            if url.startswith("file://"):
+                standin(url[len("file://"):])
+    for _, d in definitions(job):
+        if d.get("from") == "inline":
+            for kv in args.set:
+                k, _, v = kv.partition("=")
+                d.setdefault("parameters", {})[k] = v
+        elif d.get("from") == "git" and args.git:
+            url, _, rev = args.git.rpartition("@")
+            d["repository"] = url
+            d.pop("branch", None)
+            d["revision"] = rev
     with open(args.out, "w", encoding="utf-8") as f:
         yaml.safe_dump(job, f, default_flow_style=False, sort_keys=False)
     return 0
-
-
-def parse_results(path):
-    """Yield the msg dicts of the 'results' records of a lava-run log."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if '"lvl": "results"' not in line and "lvl: results" not in line:
-                continue
-            text = line.strip()
-            if text.startswith("- "):
-                text = text[2:]
-            try:
-                rec = yaml.safe_load(text)
-            except yaml.YAMLError:
-                continue
-            if isinstance(rec, dict) and rec.get("lvl") == "results" and isinstance(rec.get("msg"), dict):
-                yield rec["msg"]
-
-
-def results(args):
-    records = list(parse_results(args.log))
-    cases = {}
-    lava = {}
-    for r in records:
-        name, result, definition = r.get("case"), r.get("result"), r.get("definition")
-        if definition == "lava":
-            lava[name] = result
-        else:
-            cases[f"{definition}.{name}"] = (r.get("definition"), name, result, r.get("measurement"))
-    for key, (_, _, result, measurement) in sorted(cases.items()):
-        extra = f" ({measurement})" if measurement not in (None, "") else ""
-        print(f"  {result:5} {key}{extra}")
-    problems = []
-    if lava.get("job") != "pass":
-        problems.append(f"the job did not complete (lava.job: {lava.get('job', 'missing')})")
-    allowed = {"pass", "skip"} if args.allow_skip else {"pass"}
-    # A case named by --expect may end as expected (e.g. a known skip).
-    expected = dict(e.partition("=")[::2] for e in args.expect)
-    bad = [k for k, v in cases.items() if v[2] not in allowed and expected.get(v[1]) != v[2]]
-    if bad:
-        problems.append(f"{len(bad)} test case(s) did not pass: {', '.join(sorted(bad))}")
-    if len(cases) < args.min_cases:
-        problems.append(f"only {len(cases)} test case(s), expected at least {args.min_cases}")
-    by_name = {v[1]: v[2] for v in cases.values()}
-    for exp in args.expect:
-        name, _, want = exp.partition("=")
-        got = by_name.get(name)
-        if got != want:
-            problems.append(f"expected {name}={want}, got {got or 'nothing'}")
-    summary = {}
-    for v in cases.values():
-        summary[v[2]] = summary.get(v[2], 0) + 1
-    print("lava-run: " + ", ".join(f"{n} {k}" for k, n in sorted(summary.items())) if summary else "lava-run: no test cases")
-    for p in problems:
-        print(f"FAIL: {p}")
-    return 1 if problems else 0
 
 
 def main():
@@ -270,25 +288,18 @@ def main():
     s = sub.add_parser("steps")
     s.add_argument("file")
     s.add_argument("outdir")
-    d = sub.add_parser("device")
-    d.add_argument("templates")
-    d.add_argument("out")
-    d.add_argument("--job", help="take the template variables of this job's context too")
-    d.add_argument("vars", nargs="*")
     lz = sub.add_parser("localize")
     lz.add_argument("job")
     lz.add_argument("out")
     lz.add_argument("--overlay", action="append", default=[], help="NAME=URL:PATH, a tar overlay of the ramdisk")
-    lz.add_argument("--inline", help="append this test definition inline to the last test action")
-    lz.add_argument("--param", action="append", default=[], help="KEY=VALUE for the --inline definition")
-    lz.add_argument("urls", nargs="+")
-    r = sub.add_parser("results")
-    r.add_argument("log")
-    r.add_argument("--expect", action="append", default=[])
-    r.add_argument("--min-cases", type=int, default=1)
-    r.add_argument("--allow-skip", action="store_true")
+    lz.add_argument("--kernel-arg", action="append", default=[], help="ARG: add ARG to the kernel's -append")
+    lz.add_argument("--set", action="append", default=[], help="NAME=VALUE, a parameter of every inline definition")
+    lz.add_argument("--map", action="append", default=[], help="PREFIX=NEW: rewrite the URLs that start with PREFIX")
+    lz.add_argument("--standins", action="store_true", help="create a small file for every file:// URL --map made")
+    lz.add_argument("--git", help="URL@REVISION for every from: git definition")
+    lz.add_argument("urls", nargs="*", help="KEY=URL of a tmpfs image")
     args = p.parse_args()
-    return {"validate": validate, "steps": steps, "device": device, "localize": localize, "results": results}[args.cmd](args)
+    return {"validate": validate, "steps": steps, "localize": localize}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,21 @@
 #
 # lava-jobs/: the board scripts (lava-jobs/scripts/*.sh) under both dash and
 # busybox sh, with fake LAVA helpers, ktap, modprobe and dmesg that record
-# their calls, and fake configfs/sysfs trees; plus the job validator.
+# their calls, and fake configfs/sysfs trees; the job validator; and the
+# reading of a LAVA server's results (lavaresults.py) against the real ktap.
 
 bats_load_library bats-support
 bats_load_library bats-assert
 
 SHELLS=(dash "busybox sh")
+
+setup_file() {
+	local src
+	src=$(cd "$BATS_TEST_DIRNAME/.." && pwd)/tools/testing/ktap
+	if [ ! -x "$src/ktap" ]; then
+		env -u MAKEFLAGS -u MAKELEVEL make -s -C "$src" >&2
+	fi
+}
 
 setup() {
 	REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
@@ -25,12 +34,25 @@ setup() {
 		printf '#!/bin/sh\necho "%s $*" >>"$CALLS"\nexit "${FAKE_RC_%s:-0}"\n' \
 			"$h" "$(echo "$h" | tr a-z- A-Z_)" >"$T/bin/$h"
 	done
-	# ktap: records its arguments, keeps its input, exits $FAKE_KTAP_RC.
+	# ktap: records its arguments, keeps its input, exits $FAKE_KTAP_RC;
+	# "--mode summary" prints $FAKE_SUMMARY as the last line.
 	cat >"$T/bin/ktap" <<-'EOF'
 		#!/bin/sh
 		echo "ktap $*" >>"$CALLS"
+		if [ "$1 $2" = "--mode summary" ]; then
+			echo "${FAKE_SUMMARY:-1 passed, 0 failed, 0 skipped}"
+			exit 0
+		fi
 		cat >"$T/ktap.stdin"
 		exit "${FAKE_KTAP_RC:-0}"
+	EOF
+	# ktap-stamp: the time each line of its input arrives, in $T/arrivals.
+	cat >"$T/bin/ktap-stamp" <<-'EOF'
+		#!/bin/sh
+		[ "$1 $2" = "--mode lava" ] || exit 0
+		while IFS= read -r l; do
+			printf '%s %s\n' "$(date +%s.%N)" "$l" >>"$T/arrivals"
+		done
 	EOF
 	# dmesg -r: prints $FAKE_DMESG, fails when it is empty.
 	cat >"$T/bin/dmesg" <<-'EOF'
@@ -58,7 +80,8 @@ setup() {
 		exit "${FAKE_RUNNER_RC:-0}"
 	EOF
 	chmod +x "$T/ks/run_kselftest.sh"
-	export KSELFTEST_DIR=$T/ks KTAP_LOG=$T/ktap.log ECHO_KTAP=0
+	export KSELFTEST_DIR=$T/ks KTAP_LOG=$T/ktap.log ECHO_KTAP=0 RUNNER=kselftest
+	KTAP_BIN=$REPO/tools/testing/ktap/ktap
 }
 
 # Fresh state between two shells of one test.
@@ -215,6 +238,7 @@ make_mhi_tree() {
 		run calls
 		refute_line --partial "runner -c"
 		assert_line "lava-test-case mhi-runner --result fail --measurement 3 --units exit"
+		assert_line "lava-test-case mhi-verdict --result fail --measurement 0 --units tests"
 	done
 }
 
@@ -255,6 +279,213 @@ make_mhi_tree() {
 	grep -q 'MHI_LT_VLINK: "1"' qemu-mhi-vlink.yaml
 	grep -q 'export .*MHI_LT_VLINK' qemu-mhi-vlink.yaml
 	refute grep -q MHI_LT_HARDWARE qemu-mhi-vlink.yaml
+}
+
+@test "run-suite: the verdict fails a run in which nothing ran, unless skips are expected" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		run $sh "$SCRIPTS/run-suite.sh"
+		assert_success
+		assert_line "run-suite: verdict pass: 1 passed, 0 failed, 0 skipped"
+		run calls
+		assert_line "lava-test-case mhi-verdict --result pass --measurement 1 --units tests"
+
+		reset_calls
+		FAKE_SUMMARY="0 passed, 0 failed, 3 skipped" run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 4
+		assert_line --partial "run-suite: verdict fail: 0 passed, 0 failed, 3 skipped; no test ran"
+		run calls
+		assert_line "lava-test-case mhi-verdict --result fail --measurement 0 --units tests"
+
+		reset_calls
+		FAKE_SUMMARY="0 passed, 0 failed, 0 skipped" run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 4
+
+		reset_calls
+		FAKE_SUMMARY="0 passed, 0 failed, 3 skipped" SKIPS_EXPECTED=1 run $sh "$SCRIPTS/run-suite.sh"
+		assert_success
+		run calls
+		assert_line "lava-test-case mhi-verdict --result pass --measurement 0 --units tests"
+		FAKE_SUMMARY="0 passed, 0 failed, 3 skipped" run $sh "$SCRIPTS/run-suite.sh" -s
+		assert_success
+
+		# failures fail the verdict too (and keep ktap's exit status)
+		reset_calls
+		FAKE_SUMMARY="3 passed, 1 failed, 0 skipped" FAKE_KTAP_RC=1 run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 1
+		run calls
+		assert_line "lava-test-case mhi-verdict --result fail --measurement 4 --units tests"
+	done
+}
+
+@test "run-suite: without ktap the verdict counts the raw KTAP's results itself" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		KTAP=no-such-ktap run $sh "$SCRIPTS/run-suite.sh"
+		assert_success
+		assert_line "run-suite: verdict pass: 1 passed, 0 failed, 0 skipped"
+	done
+	# every nested result skipped: the program's own "ok" line does not count
+	cat >"$T/ks/run_kselftest.sh" <<-'EOS'
+		#!/bin/sh
+		echo "TAP version 13"
+		echo "1..2"
+		echo "# selftests: mhi: t"
+		echo "# 1..2"
+		echo "# ok 1 a # SKIP no device"
+		echo "# ok 2 b # skip no device"
+		echo "ok 1 selftests: mhi: t"
+		echo "# selftests: mhi: u"
+		echo "ok 2 selftests: mhi: u # SKIP"
+	EOS
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		KTAP=no-such-ktap run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 4
+		assert_line --partial "run-suite: verdict fail: 0 passed, 0 failed, 3 skipped; no test ran"
+	done
+}
+
+@test "run-suite: a setup error still reports a failed verdict" {
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		KSELFTEST_DIR=$T/nowhere run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 3
+		run calls
+		assert_line "lava-test-case mhi-verdict --result fail --measurement 0 --units tests"
+		RUNNER=perl run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 3
+		assert_output --partial "RUNNER must be auto, kselftest or direct, not 'perl'"
+	done
+}
+
+@test "run-suite: with the real ktap, the real suite's run passes the verdict, an all-skip run fails it" {
+	# the runner replays a file: the real suite's capture, then that capture
+	# with every harness and canary result turned into a skip
+	cat >"$T/ks/run_kselftest.sh" <<-'EOS'
+		#!/bin/sh
+		cat "$REPLAY"
+	EOS
+	capture=$REPO/tests/data/ktap/suite-default.ktap
+	sed '/^rig: /d' "$capture" >"$T/ok.ktap"
+	sed -E '/^rig: /d; s/^((# )+)not ok ([0-9]+ [^#]*).*/\1ok \3 # SKIP forced/; s/^((# )+)ok ([0-9]+ [^#]*).*/\1ok \3 # SKIP forced/' \
+		"$capture" >"$T/skip.ktap"
+	for sh in "${SHELLS[@]}"; do
+		reset_calls
+		REPLAY=$T/ok.ktap KTAP=$KTAP_BIN run $sh "$SCRIPTS/run-suite.sh"
+		assert_success
+		assert_line --regexp '^run-suite: verdict pass: [1-9][0-9]* passed, 0 failed, 1 skipped$'
+		run calls
+		assert_line --regexp '^lava-test-case mhi-verdict --result pass --measurement [1-9][0-9]* --units tests$'
+
+		reset_calls
+		REPLAY=$T/skip.ktap KTAP=$KTAP_BIN run $sh "$SCRIPTS/run-suite.sh"
+		assert_failure 4
+		assert_line --regexp '^run-suite: verdict fail: 0 passed, 0 failed, [1-9][0-9]* skipped; no test ran'
+		run calls
+		assert_line "lava-test-case mhi-verdict --result fail --measurement 0 --units tests"
+	done
+}
+
+# A kselftest install for run-direct.sh: kselftest-list.txt and programs.
+make_direct_tree() {
+	rm -rf "$T/ks/mhi"
+	mkdir -p "$T/ks/mhi"
+	printf 'mhi:prog_pass\nmhi:prog_skip.sh\nmhi:prog_missing\nnet:other\n' >"$T/ks/kselftest-list.txt"
+	cat >"$T/ks/mhi/prog_pass" <<-'EOS'
+		#!/bin/sh
+		echo "TAP version 13"
+		echo "1..1"
+		echo "ok 1 loopback.default # args=$*"
+	EOS
+	cat >"$T/ks/mhi/prog_skip.sh" <<-'EOS'
+		#!/bin/sh
+		echo "1..0 # SKIP no LOOPBACK device; args=$*"
+		exit 4
+	EOS
+	chmod +x "$T/ks/mhi/prog_pass" "$T/ks/mhi/prog_skip.sh"
+}
+
+@test "run-direct: the runner's KTAP, each program's args, skips and a missing program" {
+	for sh in "${SHELLS[@]}"; do
+		make_direct_tree
+		KSELFTEST_PROG_PASS_ARGS="-d mhi1_LOOPBACK" KSELFTEST_PROG_SKIP_SH_ARGS="-x" \
+			run $sh "$SCRIPTS/run-direct.sh" -c mhi -d "$T/ks"
+		assert_failure 1
+		assert_output "$(
+			cat <<-'EOS'
+				TAP version 13
+				1..3
+				# timeout set to 45
+				# selftests: mhi: prog_pass
+				# TAP version 13
+				# 1..1
+				# ok 1 loopback.default # args=-d mhi1_LOOPBACK
+				ok 1 selftests: mhi: prog_pass
+				# timeout set to 45
+				# selftests: mhi: prog_skip.sh
+				# 1..0 # SKIP no LOOPBACK device; args=-x
+				ok 2 selftests: mhi: prog_skip.sh # SKIP
+				# timeout set to 45
+				# selftests: mhi: prog_missing
+			EOS
+			echo "# run-direct: $T/ks/mhi/./prog_missing is missing or not executable"
+			echo "not ok 3 selftests: mhi: prog_missing # exit=127"
+		)"
+		# the real parser reads it with the names run_kselftest.sh gives
+		"$SCRIPTS/run-direct.sh" -c mhi -d "$T/ks" | "$KTAP_BIN" --mode list >"$T/list" || true
+		run cat "$T/list"
+		assert_line --regexp '^mhi\.prog_pass\.loopback\.default pass'
+		assert_line --regexp '^mhi\.prog_missing fail'
+	done
+}
+
+@test "run-direct: the settings timeout stops a hung program (TIMEOUT), bad collection is exit 3" {
+	for sh in "${SHELLS[@]}"; do
+		make_direct_tree
+		printf 'mhi:prog_hang\n' >"$T/ks/kselftest-list.txt"
+		printf '#!/bin/sh\necho "1..1"\nsleep 5738\n' >"$T/ks/mhi/prog_hang"
+		chmod +x "$T/ks/mhi/prog_hang"
+		echo "timeout=1" >"$T/ks/mhi/settings"
+		SECONDS=0
+		run $sh "$SCRIPTS/run-direct.sh" -d "$T/ks"
+		assert_failure 1
+		[ "$SECONDS" -lt 10 ]
+		assert_line "# timeout set to 1"
+		assert_line "not ok 1 selftests: mhi: prog_hang # TIMEOUT 1 seconds"
+		rm "$T/ks/mhi/settings"
+		run $sh "$SCRIPTS/run-direct.sh" -c nosuch -d "$T/ks"
+		assert_failure 3
+		assert_output --partial "collection 'nosuch' is not in $T/ks/kselftest-list.txt"
+	done
+}
+
+@test "run-suite: without perl (RUNNER=direct) results reach ktap as they happen, not at the end" {
+	rm -rf "$T/ks/mhi"
+	mkdir -p "$T/ks/mhi"
+	echo "mhi:slow_test" >"$T/ks/kselftest-list.txt"
+	# Three results one second apart, as a kselftest program prints them.
+	cat >"$T/ks/mhi/slow_test" <<-'EOS'
+		#!/bin/sh
+		echo "TAP version 13"
+		echo "1..3"
+		echo "ok 1 first"
+		sleep 1
+		echo "ok 2 second"
+		sleep 1
+		echo "ok 3 third"
+	EOS
+	chmod +x "$T/ks/mhi/slow_test"
+	for sh in "${SHELLS[@]}"; do
+		rm -f "$T/arrivals"
+		KTAP=$T/bin/ktap-stamp RUNNER=direct run $sh "$SCRIPTS/run-suite.sh"
+		at() { awk -v l="$1" 'substr($0, index($0, " ") + 1) == l { print $1 }' "$T/arrivals"; }
+		t1=$(at "# ok 1 first") t2=$(at "# ok 2 second") t3=$(at "# ok 3 third")
+		echo "$sh: arrivals $t1 $t2 $t3" >&2
+		[ -n "$t1" ] && [ -n "$t2" ] && [ -n "$t3" ]
+		# spaced like the program printed them (1 s), not bunched at the end
+		awk -v a="$t1" -v b="$t2" -v c="$t3" 'BEGIN { exit !(b - a > 0.7 && c - b > 0.7) }'
+	done
 }
 
 # ---- ep-setup.sh -------------------------------------------------------------
@@ -516,48 +747,187 @@ add_loopback() { # NAME
 	assert_output --partial "lava-jobs/scripts/no-such-script.sh, which does not exist"
 }
 
-@test "results: lava-run's log passes only when the job completed and every case passed" {
-	log=$T/lava-run.log
-	{
-		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "validate", "definition": "lava", "result": "pass"}}'
-		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "mhi.t.a", "definition": "0_mhi", "result": "pass"}}'
-		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "mhi-runner", "definition": "0_mhi", "measurement": "0.0", "result": "pass"}}'
-		echo '- {"dt": "x", "lvl": "results", "msg": {"case": "job", "definition": "lava", "result": "pass"}}'
-	} >"$log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log" --min-cases 2 --expect mhi-runner=pass
-	assert_success
-	assert_line "lava-run: 2 pass"
+@test "validator: what lava-server itself refuses (params inside an inline definition) is rejected" {
+	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" validate "$DATA/inline-params.yaml"
+	assert_failure 1
+	assert_output --partial "lava-server refuses it: extra keys not allowed @ data['actions'][1]['test']['definitions'][0]['repository']['params']"
+}
 
-	sed -i 's/"case": "mhi.t.a", "definition": "0_mhi", "result": "pass"/"case": "mhi.t.a", "definition": "0_mhi", "result": "skip"/' "$log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log"
+# ---- lavaresults.py: a server's results against the KTAP ---------------------
+
+# server_data KTAP_FILE: $T/results.yaml and $T/log.yaml as lavacli prints
+# them, for a job whose KTAP is KTAP_FILE and whose results are what the real
+# ktap reports for it (raw signals, no LAVA helper on PATH), plus the
+# scripts' own cases ($OWN: mhi-runner); the log has console noise around
+# the KTAP.
+server_data() {
+	mkdir -p "$T/nohelpers"
+	PATH=$T/nohelpers "$KTAP_BIN" --mode lava "$1" >"$T/signals" || true
+	/usr/bin/python3 - "$T/signals" "$1" "$T/results.yaml" "$T/log.yaml" <<-'EOF'
+		import os, re, sys, yaml
+		signals, ktap, out, log = sys.argv[1:]
+		rows, cur = [], None
+		for line in open(signals):
+		    for kind, body in re.findall(r"<LAVA_SIGNAL_(TESTCASE|TESTSET) ([^>]*)>", line):
+		        if kind == "TESTSET":
+		            w = body.split()
+		            cur = w[1] if w[0] == "START" else None
+		            continue
+		        f = dict(x.split("=", 1) for x in body.split())
+		        meta = {"case": f["TEST_CASE_ID"], "definition": "0_mhi-vlink", "result": f["RESULT"]}
+		        if cur:
+		            meta["set"] = cur
+		        rows.append({"name": f["TEST_CASE_ID"], "result": f["RESULT"], "suite": "0_mhi-vlink",
+		                     "measurement": f.get("MEASUREMENT", "None"), "unit": f.get("UNITS", ""), "metadata": meta})
+		for own in os.environ.get("OWN", "mhi-runner").split():
+		    rows.append({"name": own, "result": "pass", "suite": "0_mhi-vlink", "measurement": "0",
+		                 "unit": "exit", "metadata": {}})
+		rows.append({"name": "job", "result": "pass", "suite": "lava", "measurement": "None", "unit": "", "metadata": {}})
+		yaml.safe_dump(rows, open(out, "w"))
+		recs = [{"lvl": "target", "msg": m} for m in ["+ echo ---- KTAP begin ----", "[   3.1] mhi mhi0: noise"]]
+		recs.append({"lvl": "target", "msg": "---- KTAP begin ----"})
+		recs += [{"lvl": "target", "msg": l.rstrip("\n")} for l in open(ktap)]
+		recs.append({"lvl": "target", "msg": "---- KTAP end ----"})
+		recs.append({"lvl": "results", "msg": {"case": "job", "definition": "lava", "result": "pass"}})
+		yaml.safe_dump(recs, open(log, "w"))
+	EOF
+}
+
+compare() {
+	/usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" compare --results "$T/results.yaml" \
+		--log "$T/log.yaml" --ktap "$KTAP_BIN" --suite mhi-vlink --own mhi-runner "$@"
+}
+
+# edit PYTHON: change the server's results ("rows", a list of dicts).
+edit() {
+	/usr/bin/python3 -c "
+import yaml
+rows = yaml.safe_load(open('$T/results.yaml'))
+suite = [r for r in rows if r['suite'] == '0_mhi-vlink' and r['name'] != 'mhi-runner']
+$1
+yaml.safe_dump(rows, open('$T/results.yaml', 'w'))"
+}
+
+@test "lavaresults compare: the server's results equal the KTAP of the run" {
+	for k in runner-mhi.ktap suite-default.ktap; do
+		server_data "$BATS_TEST_DIRNAME/data/ktap/$k"
+		run compare
+		assert_success
+		assert_line "compare: the server's results equal the KTAP, case by case"
+		refute_line --partial DIFF
+	done
+	# the real suite: every case, its 53 declared measurements among them
+	assert_line --regexp '-> 377 cases, 53 with a measurement; server suite 0_mhi-vlink: 378 cases \(1 of the scripts. own\)$'
+}
+
+@test "lavaresults compare: every kind of difference is printed and fails" {
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	edit "suite[0]['result'] = 'skip' if suite[0]['result'] != 'skip' else 'pass'"
+	run compare
+	assert_failure 1
+	assert_line --regexp "^DIFF [^ ]+: result ktap '[a-z]+', server '[a-z]+'$"
+
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	edit "rows.remove(suite[1])"
+	run compare
+	assert_failure 1
+	assert_line --regexp "^DIFF [^ ]+: ktap [a-z]+, not on the server$"
+
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	edit "rows.append(dict(suite[0], name='mhi.extra'))"
+	run compare
+	assert_failure 1
+	assert_line --regexp "^DIFF mhi.extra: on the server \([a-z]+\), not in the KTAP$"
+
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	edit "r = next(r for r in suite if r['measurement'] == 'None'); r['measurement'], r['unit'] = '5', 'MB/s'"
+	run compare
+	assert_failure 1
+	assert_line --regexp "^DIFF [^ ]+: measurement ktap None, server '5'$"
+	assert_line --regexp "^DIFF [^ ]+: units ktap None, server 'MB/s'$"
+
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	edit "suite[0]['metadata']['set'] = 'elsewhere'"
+	run compare
+	assert_failure 1
+	assert_line --regexp "^DIFF [^ ]+: set ktap '[^']+', server 'elsewhere'$"
+
+	# a case of the scripts' own that is missing
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	run compare mhi-ktap
+	assert_failure 1
+	assert_line "DIFF mhi-ktap: the scripts' own case is not on the server"
+}
+
+@test "lavaresults compare: measurements compare as the floats the dispatcher sends" {
+	run /usr/bin/python3 -B -c "
+import sys; sys.path.insert(0, '$REPO/lava-jobs')
+from lavaresults import same_measurement as same
+assert same('4000.2', '4000.19999999999981810105964541')
+assert same('18.3', '18.3000000000000007105427357601')
+assert not same('4000.2', '4000.3')
+assert same(None, None) and not same(None, '0') and not same('0', None)
+print('ok')"
+	assert_success
+	assert_output ok
+}
+
+@test "lavaresults compare: no KTAP markers in the log, or no ktap, is a clear error" {
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	sed -i '/KTAP end/d' "$T/log.yaml"
+	run compare
+	assert_failure 1
+	assert_output --partial "compare: no KTAP between '---- KTAP begin ----' and '---- KTAP end ----' lines"
+	server_data "$BATS_TEST_DIRNAME/data/ktap/runner-mhi.ktap"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" compare --results "$T/results.yaml" \
+		--log "$T/log.yaml" --ktap "$T/no-ktap" --suite mhi-vlink
+	assert_failure 1
+	assert_output --partial "is not an executable ktap"
+}
+
+@test "lavaresults verdict: passes only when the job completed and every case passed" {
+	cat >"$T/r.yaml" <<-'EOF'
+		- {name: validate, suite: lava, result: pass}
+		- {name: mhi.t.a, suite: 0_mhi, result: pass, measurement: 'None', unit: ''}
+		- {name: mhi-runner, suite: 0_mhi, result: pass, measurement: '0', unit: exit}
+		- {name: job, suite: lava, result: pass}
+	EOF
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/r.yaml" --min-cases 2 --expect mhi-runner=pass
+	assert_success
+	assert_line "server: 2 pass"
+	sed -i 's/{name: mhi.t.a, suite: 0_mhi, result: pass/{name: mhi.t.a, suite: 0_mhi, result: skip/' "$T/r.yaml"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/r.yaml"
 	assert_failure 1
 	assert_line "FAIL: 1 test case(s) did not pass: 0_mhi.mhi.t.a"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log" --allow-skip
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/r.yaml" --allow-skip
 	assert_success
-
-	sed -i '/"case": "job"/d' "$log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$log" --allow-skip
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/r.yaml" --expect mhi.t.a=skip --min-cases 3
+	assert_failure 1
+	assert_line "FAIL: only 2 test case(s), expected at least 3"
+	sed -i '/name: job/d' "$T/r.yaml"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/r.yaml" --allow-skip
 	assert_failure 1
 	assert_line "FAIL: the job did not complete (lava.job: missing)"
 }
 
 @test "check.sh: the QEMU job's case count and expected names are what ktap makes of the real suite" {
-	mkdir -p "$T/ktap-build"
-	env -u MAKEFLAGS -u MAKELEVEL make -s -C "$REPO/tools/testing/ktap" OUTPUT="$T/ktap-build/" >&2
 	capture=$REPO/tests/data/ktap/suite-default.ktap
-	"$T/ktap-build/ktap" --mode list "$capture" >"$T/list"
+	"$KTAP_BIN" --mode list "$capture" >"$T/list"
 	run bash "$REPO/lava-jobs/check.sh" --expectations
 	assert_success
 	printf '%s\n' "$output" >"$T/exp"
-	# the cases the job's own steps and board-scripts.yaml add to ktap's
-	own="mhi-runner mhi-ktap dmesg-crit dmesg-oops"
-	job=$REPO/lava-jobs/qemu-mhi-vlink.yaml
-	grep -q 'lava-test-case "$COLLECTION-runner"' "$job"
-	grep -q 'lava-test-case "$COLLECTION-ktap"' "$job"
-	grep -q '^- /opt/lava-jobs/scripts/collect-dmesg.sh' <(sed 's/^  *//' "$REPO/lava-jobs/local/board-scripts.yaml")
+	# the cases the job's own steps add to ktap's: run-suite.sh's three and
+	# collect-dmesg.sh's two
+	own="mhi-runner mhi-ktap mhi-verdict dmesg-crit dmesg-oops"
+	steps=$(sed 's/^  *//' "$REPO/lava-jobs/qemu-mhi-vlink.yaml")
+	grep -q '^- /opt/lava-jobs/scripts/run-suite.sh ' <<<"$steps"
+	grep -q '^- /opt/lava-jobs/scripts/collect-dmesg.sh ' <<<"$steps"
+	for c in runner ktap verdict; do
+		grep -q "report \"\$COLLECTION-$c\" " "$SCRIPTS/run-suite.sh"
+	done
 	grep -q '^report dmesg-crit ' "$SCRIPTS/collect-dmesg.sh"
 	grep -q '^report dmesg-oops ' "$SCRIPTS/collect-dmesg.sh"
-	assert_equal "$(sed -n 's/^min-cases //p' "$T/exp")" "$(($(wc -l <"$T/list") + 4))"
+	assert_equal "$(sed -n 's/^min-cases //p' "$T/exp")" "$(($(wc -l <"$T/list") + 5))"
 	# every expected name is a case of the capture with that result, or one of our own
 	n=0
 	while read -r kind spec; do
@@ -572,42 +942,118 @@ add_loopback() { # NAME
 	[ "$n" -ge 5 ] || fail "only $n expected names"
 }
 
-# lava-run's results records for ktap's raw LAVA signals on stdin, plus the
-# job's own cases and lava.job, as lavacheck.py results reads them.
-signals_to_results() {
-	sed -nE 's/^<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=([^ ]+) RESULT=([a-z]+).*>$/- {"dt": "x", "lvl": "results", "msg": {"case": "\1", "definition": "0_mhi-vlink", "result": "\2"}}/p'
-	for c in mhi-runner mhi-ktap; do
-		echo "- {\"dt\": \"x\", \"lvl\": \"results\", \"msg\": {\"case\": \"$c\", \"definition\": \"0_mhi-vlink\", \"result\": \"pass\"}}"
-	done
-	for c in dmesg-crit dmesg-oops; do
-		echo "- {\"dt\": \"x\", \"lvl\": \"results\", \"msg\": {\"case\": \"$c\", \"definition\": \"1_board-scripts\", \"result\": \"pass\"}}"
-	done
-	echo '- {"dt": "x", "lvl": "results", "msg": {"case": "job", "definition": "lava", "result": "pass"}}'
-}
-
-@test "check.sh: its expectations pass on the real suite's LAVA stream, not without a measurement or a test" {
-	mkdir -p "$T/ktap-build"
-	env -u MAKEFLAGS -u MAKELEVEL make -s -C "$REPO/tools/testing/ktap" OUTPUT="$T/ktap-build/" >&2
+@test "check.sh: its expectations pass on the real suite's server results, not without a measurement or a test" {
 	capture=$REPO/tests/data/ktap/suite-default.ktap
 	mapfile -t args < <(bash "$REPO/lava-jobs/check.sh" --expectations |
 		sed -E 's/^min-cases (.*)/--min-cases\n\1/; s/^expect (.*)/--expect\n\1/')
-	# no LAVA helpers on PATH: ktap prints the raw signals
-	env PATH=/usr/bin:/bin "$T/ktap-build/ktap" --mode lava "$capture" | signals_to_results >"$T/ok.log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$T/ok.log" "${args[@]}"
+	verdict() {
+		/usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" verdict --results "$T/results.yaml" "${args[@]}"
+	}
+	export OWN="mhi-runner mhi-ktap mhi-verdict dmesg-crit dmesg-oops"
+	server_data "$capture"
+	run verdict
 	assert_success
-	assert_line "lava-run: 380 pass, 1 skip"
+	assert_line "server: 381 pass, 1 skip"
 	# one declared measurement fewer
 	sed '/# measure: throughput_tre_65535_num_cap=/d' "$capture" >"$T/nomeas.ktap"
-	env PATH=/usr/bin:/bin "$T/ktap-build/ktap" --mode lava "$T/nomeas.ktap" | signals_to_results >"$T/nomeas.log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$T/nomeas.log" "${args[@]}"
+	server_data "$T/nomeas.ktap"
+	run verdict
 	assert_failure 1
-	assert_line "FAIL: only 380 test case(s), expected at least 381"
+	assert_line "FAIL: only 381 test case(s), expected at least 382"
 	assert_line "FAIL: expected mhi.mhi_loopback_test.measure.throughput.throughput_tre_65535_num_cap=pass, got nothing"
 	# the suite stopped in its last race: the test that hung fails, the rest are unknown
 	sed '/^# #  RUN           race.vlink_cycles \.\.\.$/q' "$capture" >"$T/hang.ktap"
-	env PATH=/usr/bin:/bin "$T/ktap-build/ktap" --mode lava "$T/hang.ktap" | signals_to_results >"$T/hang.log"
-	run /usr/bin/python3 "$REPO/lava-jobs/lavacheck.py" results "$T/hang.log" "${args[@]}"
+	server_data "$T/hang.ktap"
+	run verdict
 	assert_failure 1
 	assert_line --partial "0_mhi-vlink.mhi.mhi_loopback_test.race.vlink_cycles"
-	assert_line --regexp '^FAIL: only [0-9]+ test case\(s\), expected at least 381$'
+	assert_line --regexp '^FAIL: only [0-9]+ test case\(s\), expected at least 382$'
+}
+
+@test "lavaresults stopped: where a board job stopped, and whether it was scheduled" {
+	cat >"$T/show.yaml" <<-'EOF'
+		{id: 6.0, device: x86-01, device_type: x86, state: Finished, health: Incomplete}
+	EOF
+	cat >"$T/log.yaml" <<-'EOF'
+		- {lvl: info, msg: "start: 0 validate"}
+		- {lvl: error, msg: "InfrastructureError: The Infrastructure is not working correctly."}
+		- {lvl: results, msg: {case: job, definition: lava, error_msg: "Unable to identify tftpd directory", error_type: Infrastructure, result: fail}}
+	EOF
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" stopped --show "$T/show.yaml" --log "$T/log.yaml"
+	assert_success
+	assert_line "job 6.0 (x86): device x86-01, Finished, Incomplete"
+	assert_line "  stopped in '0 validate': Infrastructure error: Unable to identify tftpd directory"
+	sed -i 's/device: x86-01, //' "$T/show.yaml"
+	run /usr/bin/python3 "$REPO/lava-jobs/lavaresults.py" stopped --show "$T/show.yaml" --log "$T/log.yaml"
+	assert_failure 1
+	assert_line "FAIL: job 6.0 was never scheduled on a device"
+}
+
+# ---- lavatimeouts.py: timeouts that follow from the suite's own ---------------
+
+timeouts() {
+	/usr/bin/python3 "$REPO/lava-jobs/lavatimeouts.py" --settings "${SETTINGS:-$REPO/tools/testing/selftests/mhi/settings}" \
+		--testdefs "${TESTDEFS:-$REPO/lava-jobs/testdefs}" "$@"
+}
+
+# broken NAME PYTHON: $T/NAME, a copy of the multinode job changed by PYTHON
+# (the job is "j", its actions by kind and role in "act").
+broken() {
+	/usr/bin/python3 - "$REPO/lava-jobs/multinode-host-endpoint.yaml" "$T/$1" "$2" <<-'PY'
+		import sys, yaml
+		src, dst, code = sys.argv[1:]
+		j = yaml.safe_load(open(src))
+		def act(kind, role, n=0):
+		    return [a[kind] for a in j["actions"] if kind in a and role in a[kind]["role"]][n]
+		exec(code)
+		yaml.safe_dump(j, open(dst, "w"))
+	PY
+}
+
+@test "timeouts: every job's timeouts follow from the suite's settings" {
+	run timeouts "$REPO"/lava-jobs/*.yaml
+	assert_success
+	assert_line --regexp '^timeouts ok modem-host.yaml: '
+	assert_line --regexp '^timeouts ok qemu-mhi-vlink.yaml: '
+	assert_line --regexp '^timeouts ok multinode-host-endpoint.yaml: .*host waits [0-9]+ s for ep-ready .*endpoint waits [0-9]+ s for host-done'
+	# a slower suite (a larger runner limit) no longer fits
+	printf 'timeout=2400\n' >"$T/settings"
+	SETTINGS=$T/settings run timeouts "$REPO/lava-jobs/modem-host.yaml"
+	assert_failure 1
+	assert_line "TIMEOUTS modem-host.yaml: SUITE_TIMEOUT 1800 s of mhi-loopback is not above the runner's 2400 s for one program (the settings file)"
+}
+
+@test "timeouts: the multinode job's rules each fail when broken" {
+	broken ok.yaml "pass"
+	run timeouts "$T/ok.yaml"
+	assert_success
+	broken nomsg.yaml "del act('boot', 'host')['protocols']['lava-multinode'][0]['message']"
+	run timeouts "$T/nomsg.yaml"
+	assert_failure 1
+	assert_line --partial "TIMEOUTS nomsg.yaml: host's boot waits for ep-ready in a way the dispatcher refuses: Unable to identify replaceable values"
+	# the host boots without waiting for the endpoint: its boot no longer
+	# absorbs the endpoint's start, and the endpoint's wait is too short
+	broken noboot.yaml "del act('boot', 'host')['protocols']"
+	run timeouts "$T/noboot.yaml"
+	assert_output "TIMEOUTS noboot.yaml: endpoint's test waits 4200 s for host-done, but host may take 5700 s to send it"
+	# the endpoint never says it is ready
+	cp -r "$REPO/lava-jobs/testdefs" "$T/td"
+	sed -i '/lava-send ep-ready/d' "$T/td/mhi-ep-setup.yaml"
+	TESTDEFS=$T/td run timeouts "$T/ok.yaml"
+	assert_output "TIMEOUTS ok.yaml: host waits for ep-ready, which no other role sends"
+	broken ess.yaml "j['protocols']['lava-multinode']['roles']['endpoint']['essential'] = False"
+	run timeouts "$T/ess.yaml"
+	assert_output "TIMEOUTS ess.yaml: role endpoint is not essential"
+	broken poll.yaml "j['protocols']['lava-multinode']['timeout'] = {'minutes': 10}"
+	run timeouts "$T/poll.yaml"
+	assert_output "TIMEOUTS poll.yaml: the lava-multinode timeout 600 s is shorter than endpoint's test action (4200 s) that waits for host-done"
+	broken epwait.yaml "act('test', 'endpoint')['timeout'] = {'minutes': 60}; j['protocols']['lava-multinode']['timeout'] = {'minutes': 60}"
+	run timeouts "$T/epwait.yaml"
+	assert_output "TIMEOUTS epwait.yaml: endpoint's test waits 3600 s for host-done, but host may take 3900 s to send it"
+	broken suite.yaml "act('test', 'host')['definitions'][0]['parameters']['SUITE_TIMEOUT'] = '2100'"
+	run timeouts "$T/suite.yaml"
+	assert_output "TIMEOUTS suite.yaml: SUITE_TIMEOUT 2100 s + ATTACH_TIMEOUT 120 s + 60 s of mhi-loopback do not fit in its test action's 2100 s"
+	broken job.yaml "j['timeouts']['job'] = {'minutes': 90}"
+	run timeouts "$T/job.yaml"
+	assert_output "TIMEOUTS job.yaml: the actions of endpoint add up to 5700 s, more than the job's 5400 s"
 }

@@ -5,12 +5,20 @@
 # LAVA while the tests run (ktap --mode lava calls lava-test-case per result).
 #
 # usage: run-suite.sh [-c COLLECTION] [-d KSELFTEST_DIR] [-l KTAP_LOG] [-t SECONDS]
+#                     [-r auto|kselftest|direct] [-s]
 #
 # Environment (the options win):
 #   COLLECTION      kselftest collection to run                    (mhi)
 #   KSELFTEST_DIR   where run_kselftest.sh is installed            (/opt/kselftests)
 #   KTAP_LOG        copy of the raw KTAP stream                    (/tmp/kselftest-COLLECTION.ktap)
 #   SUITE_TIMEOUT   seconds before the whole run is stopped, 0=off (0)
+#   RUNNER          -r: what runs the collection                   (auto)
+#                   kselftest: run_kselftest.sh; direct: run-direct.sh beside
+#                   this script (same KTAP, streamed line by line without
+#                   perl); auto: kselftest if /usr/bin/perl exists (the runner
+#                   then prefixes with perl, unbuffered), else direct
+#   SKIPS_EXPECTED  -s: 1 = a run in which every test skipped (or none ran)
+#                   passes the verdict                             (0)
 #   KTAP            the KTAP to LAVA converter                     (ktap)
 #   SYSRQ_TRIGGER   written with "w" (blocked tasks) on a timeout  (/proc/sysrq-trigger)
 #   ECHO_KTAP       1: also copy the stream to stderr for the log  (1)
@@ -19,18 +27,24 @@
 #                   the run is refused when the only MHI controller is the
 #                   virtual link (mhi_vlink)                       (0)
 #   SYSFS           where sysfs is mounted                         (/sys)
-#   KSELFTEST_<TEST>_ARGS  passed to the test by run_kselftest.sh itself, e.g.
+#   KSELFTEST_<TEST>_ARGS  passed to the test by the runner, e.g.
 #                   KSELFTEST_MHI_LOOPBACK_TEST_ARGS to pick a device.
 #
-# Besides the per-test results it reports two cases of its own:
-#   <collection>-runner  pass when run_kselftest.sh exited 0 (measurement: its exit code)
-#   <collection>-ktap    pass when ktap could read the stream (exit 0 or 1)
-# Without ktap on PATH the raw KTAP is printed instead, and without the LAVA
-# helpers the two cases are printed as raw <LAVA_SIGNAL_TESTCASE ...> lines.
+# Besides the per-test results it reports three cases of its own:
+#   <collection>-runner   pass when the runner exited 0 (measurement: its exit code)
+#   <collection>-ktap     pass when ktap could read the stream (exit 0 or 1)
+#   <collection>-verdict  the run as a whole: pass when the runner and ktap
+#                         passed and at least one test ran (passed or failed;
+#                         unless SKIPS_EXPECTED=1); measurement: tests that ran
+# Without ktap on PATH the raw KTAP is printed instead (the verdict then counts
+# the result lines itself), and without the LAVA helpers the cases are printed
+# as raw <LAVA_SIGNAL_TESTCASE ...> lines.
 #
 # Exit status: the runner's when it failed (124 after SUITE_TIMEOUT), else
-# ktap's (1: failures, 2: unreadable KTAP), 0 when both passed, 3 on a setup error
-# (a refused hardware run included: <collection>-runner fails with 3).
+# ktap's (1: failures, 2: unreadable KTAP), else 4 when no test ran and
+# SKIPS_EXPECTED is not 1, 0 when all passed, 3 on a setup error (a refused
+# hardware run included: <collection>-runner fails with 3). A setup error
+# fails <collection>-verdict too.
 # POSIX sh only: this runs on busybox boards.
 
 set -u
@@ -44,25 +58,40 @@ SUITE_TIMEOUT=${SUITE_TIMEOUT:-0}
 KTAP=${KTAP:-ktap}
 SYSRQ_TRIGGER=${SYSRQ_TRIGGER:-/proc/sysrq-trigger}
 ECHO_KTAP=${ECHO_KTAP:-1}
+RUNNER=${RUNNER:-auto}
+SKIPS_EXPECTED=${SKIPS_EXPECTED:-0}
 MHI_LT_HARDWARE=${MHI_LT_HARDWARE:-0}
 SYSFS=${SYSFS:-/sys}
+here=$(cd "$(dirname "$0")" && pwd)
 
+# report NAME RESULT MEASUREMENT UNITS
+report() {
+	if command -v lava-test-case >/dev/null 2>&1; then
+		lava-test-case "$1" --result "$2" --measurement "$3" --units "$4"
+	else
+		echo "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=$1 RESULT=$2 MEASUREMENT=$3 UNITS=$4>"
+	fi
+}
+
+# A setup error: nothing ran, and the verdict says so.
 die() {
 	echo "$me: $*" >&2
+	report "$COLLECTION-verdict" fail 0 tests
 	exit 3
 }
 
 usage() {
-	echo "usage: $me [-c COLLECTION] [-d KSELFTEST_DIR] [-l KTAP_LOG] [-t SECONDS]" >&2
-	exit 3
+	die "usage: $me [-c COLLECTION] [-d KSELFTEST_DIR] [-l KTAP_LOG] [-t SECONDS] [-r auto|kselftest|direct] [-s]"
 }
 
-while getopts c:d:l:t:h opt; do
+while getopts c:d:l:t:r:sh opt; do
 	case $opt in
 	c) COLLECTION=$OPTARG ;;
 	d) KSELFTEST_DIR=$OPTARG ;;
 	l) KTAP_LOG=$OPTARG ;;
 	t) SUITE_TIMEOUT=$OPTARG ;;
+	r) RUNNER=$OPTARG ;;
+	s) SKIPS_EXPECTED=1 ;;
 	*) usage ;;
 	esac
 done
@@ -73,20 +102,30 @@ KTAP_LOG=${KTAP_LOG:-/tmp/kselftest-$COLLECTION.ktap}
 case $SUITE_TIMEOUT in
 '' | *[!0-9]*) die "SUITE_TIMEOUT must be a whole number of seconds, not '$SUITE_TIMEOUT'" ;;
 esac
-[ -x "$KSELFTEST_DIR/run_kselftest.sh" ] ||
-	die "no executable $KSELFTEST_DIR/run_kselftest.sh (kselftests not installed? set KSELFTEST_DIR)"
+if [ "$RUNNER" = auto ]; then
+	if [ -x /usr/bin/perl ]; then RUNNER=kselftest; else RUNNER=direct; fi
+fi
+case $RUNNER in
+kselftest)
+	[ -x "$KSELFTEST_DIR/run_kselftest.sh" ] ||
+		die "no executable $KSELFTEST_DIR/run_kselftest.sh (kselftests not installed? set KSELFTEST_DIR)"
+	runner() { ./run_kselftest.sh -c "$COLLECTION"; }
+	;;
+direct)
+	[ -r "$KSELFTEST_DIR/kselftest-list.txt" ] ||
+		die "no $KSELFTEST_DIR/kselftest-list.txt (kselftests not installed? set KSELFTEST_DIR)"
+	[ -x "$here/run-direct.sh" ] || die "no executable $here/run-direct.sh (install lava-jobs/scripts whole)"
+	runner() { "$here/run-direct.sh" -c "$COLLECTION" -d "$KSELFTEST_DIR"; }
+	;;
+*) die "RUNNER must be auto, kselftest or direct, not '$RUNNER'" ;;
+esac
+case $SKIPS_EXPECTED in
+0 | 1) ;;
+*) die "SKIPS_EXPECTED must be 0 or 1, not '$SKIPS_EXPECTED'" ;;
+esac
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-suite.XXXXXX") || die "cannot create a temporary directory"
 trap 'rm -rf "$tmp"' EXIT
-
-# report NAME RESULT MEASUREMENT UNITS
-report() {
-	if command -v lava-test-case >/dev/null 2>&1; then
-		lava-test-case "$1" --result "$2" --measurement "$3" --units "$4"
-	else
-		echo "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=$1 RESULT=$2 MEASUREMENT=$3 UNITS=$4>"
-	fi
-}
 
 # Counts the MHI controllers (mhi<N>) into nv (the virtual link: their
 # parent device is bound to the mhi-vlink platform driver) and no (others);
@@ -117,51 +156,15 @@ case $MHI_LT_HARDWARE in
 	export MHI_LT_HARDWARE
 	count_controllers
 	if [ "$nv" -gt 0 ] && [ "$no" -eq 0 ]; then
-		echo "$me: hardware job (MHI_LT_HARDWARE=$MHI_LT_HARDWARE), but the only MHI controller is the virtual link ($vl on mhi_vlink): refusing to run" >&2
 		report "$COLLECTION-runner" fail 3 exit
-		exit 3
+		die "hardware job (MHI_LT_HARDWARE=$MHI_LT_HARDWARE), but the only MHI controller is the virtual link ($vl on mhi_vlink): refusing to run"
 	fi
 	;;
 esac
 
-# Print the pids of the children of process $1.
-children() {
-	want=$1
-	for st in /proc/[0-9]*/stat; do
-		line=
-		read -r line 2>/dev/null <"$st" || continue
-		# The ppid is the second field after the ")" that ends the command name.
-		# shellcheck disable=SC2086 # split the fields on purpose
-		set -- ${line##*) }
-		if [ "${2:-}" = "$want" ]; then
-			p=${st%/stat}
-			echo "${p##*/}"
-		fi
-	done
-}
-
-# TERM, then KILL, process $1 and all its descendants. A task stuck in the
-# kernel (D state) survives; its parent does not, so the run returns anyway.
-kill_tree() {
-	all=
-	todo=$1
-	while [ -n "$todo" ]; do
-		next=
-		for p in $todo; do
-			all="$all $p"
-			for c in $(children "$p"); do
-				next="$next $c"
-			done
-		done
-		todo=$next
-	done
-	# shellcheck disable=SC2086 # one argument per pid
-	kill -TERM $all 2>/dev/null
-	sleep 1
-	# shellcheck disable=SC2086
-	kill -KILL $all 2>/dev/null
-	return 0
-}
+# children PID, kill_tree PID
+# shellcheck disable=SC1091 # beside this script
+. "$here/proc-tree.sh"
 
 # Stop the run after SUITE_TIMEOUT seconds, unless $tmp/done shows up first.
 watchdog() {
@@ -178,6 +181,22 @@ watchdog() {
 		echo w >"$SYSRQ_TRIGGER" 2>/dev/null
 	fi
 	kill_tree "$1"
+}
+
+# count_results KTAP_FILE: "P passed, F failed, S skipped" without ktap.
+# A program's own line counts only when the program printed no results of
+# its own (the runner's "# " prefix marks the nested ones).
+count_results() {
+	awk '
+	function leaf(line) {
+		if (tolower(line) ~ / # *skip/) s++
+		else if (line ~ /^(# )*not ok /) f++
+		else p++
+	}
+	/^(# )+(not )?ok [0-9]/ { leaf($0); nested = 1; next }
+	/^(not )?ok [0-9]/ { if (!nested) leaf($0); nested = 0 }
+	END { printf "%d passed, %d failed, %d skipped\n", p, f, s }
+	' "$1"
 }
 
 if command -v "$KTAP" >/dev/null 2>&1; then
@@ -198,11 +217,11 @@ fanout() {
 	done
 }
 
-echo "$me: running collection '$COLLECTION' from $KSELFTEST_DIR (KTAP copy: $KTAP_LOG)" >&2
+echo "$me: running collection '$COLLECTION' from $KSELFTEST_DIR with the $RUNNER runner (KTAP copy: $KTAP_LOG)" >&2
 (
 	cd "$KSELFTEST_DIR" || exit 3
 	{
-		./run_kselftest.sh -c "$COLLECTION" 2>&1
+		runner 2>&1
 		echo $? >"$tmp/runner.rc"
 	} |
 		if [ "$have_ktap" = 1 ]; then
@@ -249,6 +268,32 @@ if [ "$have_ktap" = 1 ] && [ ! -e "$tmp/timedout" ]; then
 	report "$COLLECTION-ktap" "$r" "$ktap_rc" exit
 fi
 
-echo "$me: run_kselftest.sh exit $runner_rc, ktap exit $ktap_rc" >&2
+# The verdict: "P passed, F failed, S skipped" from ktap, or counted here.
+counts=
+if [ "$have_ktap" = 1 ]; then
+	counts=$("$KTAP" --mode summary "$KTAP_LOG" 2>/dev/null | tail -n 1)
+fi
+case $counts in
+*" passed, "*" failed, "*" skipped"*) ;;
+*) counts=$(count_results "$KTAP_LOG") ;;
+esac
+passed=$(echo "$counts" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+failed=$(echo "$counts" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+ran=$((${passed:-0} + ${failed:-0}))
+why=
+if [ "$runner_rc" -ne 0 ]; then
+	why="the runner exited $runner_rc"
+elif [ "$ktap_rc" -ne 0 ]; then
+	why="ktap exited $ktap_rc"
+elif [ "$ran" -eq 0 ] && [ "$SKIPS_EXPECTED" != 1 ]; then
+	why="no test ran: every result was a skip, or there was none (set SKIPS_EXPECTED=1 if the job expects that)"
+fi
+if [ -z "$why" ]; then r=pass; else r=fail; fi
+echo "$me: verdict $r: $counts${why:+; $why}" >&2
+report "$COLLECTION-verdict" "$r" "$ran" tests
+
+echo "$me: runner ($RUNNER) exit $runner_rc, ktap exit $ktap_rc" >&2
 [ "$runner_rc" -ne 0 ] && exit "$runner_rc"
-exit "$ktap_rc"
+[ "$ktap_rc" -ne 0 ] && exit "$ktap_rc"
+[ -n "$why" ] && exit 4
+exit 0
