@@ -20,11 +20,12 @@ rig_cmdline() {
 		khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 		[ -z "$khz" ] || [ "$khz" -eq 0 ] || c+=" tsc_early_khz=$khz"
 	fi
-	# Stride of the full tre_size sweep: every size on the default profile,
-	# a sample under the debug profile's sanitizers (RUN_ENV overrides it).
+	# Stride of the full tre_size sweep: every size on the default profile's
+	# sync lane, a sample on its other lanes and under the debug profile's
+	# sanitizers (RUN_ENV overrides it).
 	case ";${RUN_ENV:-};" in
 	*";MHI_LT_SWEEP_STEP="*) ;;
-	*) c+=" \"rig.env=MHI_LT_SWEEP_STEP=$(rig_profile_sweep_step "$PROFILE")\"" ;;
+	*) c+=" \"rig.env=MHI_LT_SWEEP_STEP=$(rig_profile_sweep_step "$PROFILE" "${LANE:-sync}")\"" ;;
 	esac
 	# Iterations of each race, held or not: 200 by default, fewer under the
 	# debug profile's sanitizers (the test prints how many it ran).

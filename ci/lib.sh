@@ -98,11 +98,14 @@ rig_profile_fragments() {
 # shellcheck disable=SC2034 # used by ci/kernel.sh
 RIG_OPTIONAL_FRAGMENT=$RIG_ROOT/ci/config/optional.config
 
-# Wall-time limit of one boot, in seconds.
-rig_profile_sweep_step() {
-	case $1 in
-	debug) echo 4099 ;;
-	*) echo 1 ;;
+# Stride of sweep.tre_size_all (MHI_LT_SWEEP_STEP) on a profile and lane.
+rig_profile_sweep_step() { # PROFILE [LANE]
+	case $1:${2:-sync} in
+	debug:*) echo 4099 ;;
+	# Every size is swept on the sync lane; the other lanes change how the
+	# bytes move, not which sizes the rings take: a prime stride of them
+	*:sync) echo 1 ;;
+	*) echo 61 ;;
 	esac
 }
 
@@ -143,6 +146,7 @@ rig_profile_race_iters() {
 	esac
 }
 
+# Wall-time limit of one boot, in seconds.
 rig_profile_timeout() {
 	case $1 in
 	debug) echo 3600 ;;
