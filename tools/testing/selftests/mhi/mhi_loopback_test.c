@@ -89,6 +89,7 @@ static void lt_usage(void)
 		"Environment: MHI_LT_DEVICE, MHI_LT_SEED, MHI_LT_SWEEP_STEP (1),\n"
 		"  MHI_LT_SWEEP_NUM_TRE (1), MHI_LT_SWEEP_MAX_FAIL (16), MHI_LT_RACE_ITERS (200),\n"
 		"  MHI_LT_THREADS (8), MHI_LT_CONCURRENT_STARTS (5), MHI_LT_RECOVERY_STARTS (100),\n"
+		"  MHI_LT_LATE_ECHOES (200),\n"
 		"  MHI_LT_BENCH_ITERS (10), MHI_LT_LAT_STARTS (200), MHI_LT_DEADLINE_MS (the\n"
 		"  mhi_loopback timeout_ms parameter, else 5000),\n"
 		"  MHI_LT_WAIT_S (60), MHI_LT_NO_LOAD, MHI_LT_BENCH, MHI_LT_SYSFS_ROOT,\n"
