@@ -98,8 +98,11 @@ rig_rerun_hint() {
 # link's KUnit suite (mhi_vlink_regs, run at each load) must have passed;
 # a failure of it is a console report of its own.
 rig_lane_evidence() {
-	local console=$1 lane=$2 nasync nsync hiwater
-	tr -d '\r' <"$console" | grep -qE '(^|\] )ok [0-9]+ mhi_vlink_regs$' ||
+	local console=$1 lane=$2 nkunit nasync nsync hiwater
+	# grep -c, not -q: grep -q stops at the first match, and tr then dies of
+	# SIGPIPE, which pipefail reports as a failed pipeline
+	nkunit=$(tr -d '\r' <"$console" | grep -cE '(^|\] )ok [0-9]+ mhi_vlink_regs$' || true)
+	[ "$nkunit" -gt 0 ] ||
 		echo "lane $lane: the link's KUnit suite mhi_vlink_regs never passed"
 	nasync=$(tr -d '\r' <"$console" | grep -cE 'mhi-vlink[^ ]*: Asynchronous DMA' || true)
 	nsync=$(tr -d '\r' <"$console" | grep -cE 'mhi-vlink[^ ]*: Synchronous DMA' || true)
