@@ -13,6 +13,23 @@ JOBS=${JOBS:-2}
 PROFILE=${PROFILE:-default}
 KSRC=${KSRC:-}
 
+# Compilers through Debian's ccache (its gcc symlinks in /usr/lib/ccache),
+# with one cache outside the clone: a fresh clone, a second profile or a
+# helper's clone rebuilds from the cache. Paths under the clone are hashed
+# relative to the build directory, so clones at different places share
+# hits. RIG_CCACHE=0 builds without it.
+if [ "${RIG_CCACHE:-1}" != 0 ] && [ -x /usr/lib/ccache/gcc ]; then
+	case :$PATH: in
+	*:/usr/lib/ccache:*) ;;
+	*) PATH=/usr/lib/ccache:$PATH ;;
+	esac
+	export PATH
+	export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mhi-loopback-rig/ccache}
+	export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$RIG_ROOT}
+	export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+fi
+
 rig_log() { printf '[rig] %s\n' "$*"; }
 rig_warn() { printf '[rig] warning: %s\n' "$*" >&2; }
 rig_die() {

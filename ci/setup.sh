@@ -29,6 +29,8 @@ RIG_PACKAGES=(
 	coccinelle ocaml-nox python3-ply python3-git
 	# lava-jobs/check.sh runs a LAVA instance (lava-jobs/server.sh)
 	postgresql lava-server lava-dispatcher lava-coordinator lavacli
+	# compiler cache shared by every clone of the rig (see ci/lib.sh)
+	ccache
 )
 read -r -a extra <<<"${RIG_EXTRA_PACKAGES:-}"
 RIG_PACKAGES+=("${extra[@]}")
