@@ -67,6 +67,9 @@ rig_tree_series() {
 	local tree=$1 state=$1/.git/rig want p n=0 log=${LOGDIR:-/tmp}/series.log
 	rig_read_series "$RIG_ROOT"
 	mkdir -p "$state"
+	if rig_tree_carries_series "$tree"; then
+		return 0
+	fi
 	want=$(rig_series_fingerprint)
 	if [ "$(cat "$state/patches" 2>/dev/null)" != "$want" ]; then
 		git -C "$tree" reset -q --hard pristine
@@ -84,6 +87,46 @@ rig_tree_series() {
 		rig_log "series: applied $n patch diffs of ${#SERIES_PATCHES[@]} patches (tree reset to pristine first)"
 	fi
 	rig_tree_overlay "$tree"
+}
+
+# A KSRC that already carries the series (the output of make patches applied
+# with git am, say) is tested as it is: nothing is applied or laid over it.
+# It carries the series when every file the series lays is in its pristine
+# commit and every patch diff of the series can be reversed from it, last
+# first (checked in a scratch index, the tree is not touched). Returns 1 when
+# the tree carries none of the series' files; stops when it carries a part.
+rig_tree_carries_series() {
+	local tree=$1 state=$1/.git/rig f have=0 missing=() differ=0 idx i p
+	[ -n "$KSRC" ] || return 1
+	while IFS= read -r f; do
+		if git -C "$tree" cat-file -e "pristine:$f" 2>/dev/null; then
+			have=$((have + 1))
+			git -C "$tree" show "pristine:$f" | cmp -s - "$RIG_ROOT/$f" || differ=$((differ + 1))
+		else
+			missing+=("$f")
+		fi
+	done < <(rig_series_files "$RIG_ROOT" "${SERIES_PATHS[@]}")
+	[ "$have" -gt 0 ] || return 1
+	[ ${#missing[@]} -eq 0 ] ||
+		rig_die "KSRC carries part of the series: ${missing[0]} (and $((${#missing[@]} - 1)) more of the files the series adds) is missing: apply the whole series (make patches, git am) or use a tree without it"
+	if [ "$(cat "$state/patches" 2>/dev/null)" = carried ]; then
+		return 0
+	fi
+	idx=$(mktemp)
+	GIT_INDEX_FILE=$idx git -C "$tree" read-tree pristine
+	for ((i = ${#SERIES_PATCHES[@]} - 1; i >= 0; i--)); do
+		p=${SERIES_PATCHES[i]}
+		rig_has_diff "$RIG_ROOT/patches/$p" || continue
+		if ! GIT_INDEX_FILE=$idx git -C "$tree" apply --cached -R "$RIG_ROOT/patches/$p" 2>/dev/null; then
+			rm -f "$idx"
+			rig_die "KSRC carries the series' files but not patches/$p (its diff does not reverse from KSRC): apply the series as make patches exports it"
+		fi
+	done
+	rm -f "$idx"
+	git -C "$tree" reset -q --hard pristine
+	rm -f "$state/overlay"
+	echo carried >"$state/patches"
+	rig_log "series: KSRC already carries it ($have files; $differ differ from this repo's copies): tested as it is, nothing applied or laid"
 }
 
 rig_tree_overlay() {

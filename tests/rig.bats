@@ -338,6 +338,57 @@ mtimes() {
 	assert_output "[rig] error: patches/series line 1: drivers/nothing.c (listed for 0002-new.patch) does not exist in the repo: fix the series"
 }
 
+# The fake KSRC with the fake series applied (as git am of make patches would),
+# populated into a fresh work tree.
+make_carried() {
+	rm -rf "$T/ksrc" "$T/repo" "$T/tree"
+	make_fake
+	sed -i 's/^line2$/line2 fixed/' "$T/ksrc/drivers/bus/mhi/core.c"
+	cp -a "$T/repo/drivers/bus/mhi/new" "$T/ksrc/drivers/bus/mhi/"
+	rm -f "$T/ksrc/drivers/bus/mhi/new/new.o"
+	rm -rf "$T/tree"
+	KSRC=$T/ksrc RIG_ROOT=$T/repo rig_bash "mkdir '$T/tree'; rig_tree_populate '$T/tree' test" tree.sh
+	assert_success
+}
+
+carried_series() {
+	KSRC=$T/ksrc RIG_ROOT=$T/repo LOGDIR=$T rig_bash "rig_tree_series '$T/tree'" tree.sh
+}
+
+@test "series: a KSRC that already carries the series is tested as it is" {
+	make_carried
+	printf 'int new = 2;\n' >"$T/ksrc/drivers/bus/mhi/new/new.c"
+	rm -rf "$T/tree"
+	KSRC=$T/ksrc RIG_ROOT=$T/repo rig_bash "mkdir '$T/tree'; rig_tree_populate '$T/tree' test" tree.sh
+	carried_series
+	assert_success
+	assert_output "[rig] series: KSRC already carries it (3 files; 1 differ from this repo's copies): tested as it is, nothing applied or laid"
+	# KSRC's own version of the driver, not the repo's, and the fix once
+	assert_equal "$(cat "$T/tree/drivers/bus/mhi/new/new.c")" "int new = 2;"
+	assert_equal "$(sed -n 2p "$T/tree/drivers/bus/mhi/core.c")" "line2 fixed"
+	[ -z "$(git -C "$T/tree" status --porcelain)" ]
+	carried_series
+	assert_success
+	assert_output ""
+}
+
+@test "series: a KSRC with part of the series, or without one of its patches, stops with one line" {
+	make_carried
+	rm "$T/tree/drivers/bus/mhi/new/Makefile"
+	git -C "$T/tree" -c user.name=t -c user.email=t@t commit -qam partial
+	git -C "$T/tree" tag -f pristine >/dev/null
+	carried_series
+	assert_failure
+	assert_output "[rig] error: KSRC carries part of the series: drivers/bus/mhi/new/Makefile (and 0 more of the files the series adds) is missing: apply the whole series (make patches, git am) or use a tree without it"
+	make_carried
+	sed -i 's/^line2 fixed$/line2/' "$T/tree/drivers/bus/mhi/core.c"
+	git -C "$T/tree" -c user.name=t -c user.email=t@t commit -qam unfixed
+	git -C "$T/tree" tag -f pristine >/dev/null
+	carried_series
+	assert_failure
+	assert_output "[rig] error: KSRC carries the series' files but not patches/0001-fix.patch (its diff does not reverse from KSRC): apply the series as make patches exports it"
+}
+
 # make patches with the fake repo: a cover text, and the exporter $1 <$2>.
 fake_patches() {
 	cat >"$T/repo/patches/cover-letter.txt" <<'EOF'
