@@ -179,6 +179,17 @@ rig_paths() {
 	SRCDIR=$RIG_CACHE/src
 }
 
+# One rig command per clone at a time (they share the work tree, the builds
+# and the logs): takes the lock on fd 9, saying so when it has to wait.
+rig_lock() {
+	mkdir -p "$RIG_CACHE"
+	exec 9>"$RIG_CACHE/.lock"
+	if ! flock -n 9; then
+		rig_log "waiting for another rig command to finish (lock: $(rig_rel "$RIG_CACHE/.lock"))"
+		flock 9
+	fi
+}
+
 # --- logs -------------------------------------------------------------------
 
 # Creates .cache/logs/<profile>/<timestamp>/ and points "latest" at it.

@@ -51,12 +51,7 @@ tree | config | kernel | selftest | initramfs | run | shell | bench | patches | 
 esac
 
 rig_paths
-mkdir -p "$RIG_CACHE"
-exec 9>"$RIG_CACHE/.lock"
-if ! flock -n 9; then
-	rig_log "waiting for another rig command to finish (lock: $(rig_rel "$RIG_CACHE/.lock"))"
-	flock 9
-fi
+rig_lock
 rig_logdir
 
 guest() {

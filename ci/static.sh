@@ -35,12 +35,7 @@ ci=$(dirname "$0")
 
 msg=$(rig_validate) || rig_die "$msg"
 rig_paths
-mkdir -p "$RIG_CACHE"
-exec 9>"$RIG_CACHE/.lock"
-if ! flock -n 9; then
-	rig_log "waiting for another rig command to finish (lock: $(rig_rel "$RIG_CACHE/.lock"))"
-	flock 9
-fi
+rig_lock
 rig_logdir
 START=$(rig_now)
 STATIC=$RIG_CACHE/static

@@ -120,6 +120,22 @@ rig_bash() {
 	assert_output --partial "T and KSELFTEST_MHI_LOOPBACK_TEST_ARGS"
 }
 
+# --- the lock ----------------------------------------------------------------
+
+@test "rig_lock: a second rig command waits for the first and says so" {
+	mkdir -p "$T/cache"
+	flock "$T/cache/.lock" sleep 1 &
+	sleep 0.3
+	start=$(date +%s%N)
+	RIG_CACHE=$T/cache rig_bash "rig_lock; echo locked"
+	end=$(date +%s%N)
+	wait
+	assert_success
+	assert_line --index 0 "[rig] waiting for another rig command to finish (lock: $T/cache/.lock)"
+	assert_line --index 1 "locked"
+	[ $(((end - start) / 1000000)) -ge 400 ]
+}
+
 # --- Kconfig fragment verification ----------------------------------------
 
 @test "fragment verification: a dropped symbol is reported and fails" {
