@@ -14,7 +14,7 @@
 #
 # Variables: PROFILE=default|debug  KSRC=/path/to/linux  SERIES=7.2  JOBS=2
 #            T=fixture.variant.test|fixture|canary (make run: just that)
-#            LANE=sync|async|bounce|async-bounce (link DMA regime of make run)
+#            LANE=sync|async|bounce|ctrl|intmod, joined by - (link regimes)
 #            TIMEOUT=<s>  RUN_ARGS="<run_kselftest.sh args>"
 #            RUN_ENV="NAME=VALUE;..."  APPEND="<kernel args>"  OUT=<dir>
 #            REFRESH=1 (make setup: look for a newer linux-source)

@@ -98,31 +98,46 @@ rig_rerun_hint() {
 # link's KUnit suite (mhi_vlink_regs, run at each load) must have passed;
 # a failure of it is a console report of its own.
 rig_lane_evidence() {
-	local console=$1 lane=$2 nkunit nasync nsync hiwater
-	# grep -c, not -q: grep -q stops at the first match, and tr then dies of
-	# SIGPIPE, which pipefail reports as a failed pipeline
-	nkunit=$(tr -d '\r' <"$console" | grep -cE '(^|\] )ok [0-9]+ mhi_vlink_regs$' || true)
+	local console=$1 lane=$2 nkunit nasync nsync hiwater nctrl ndata nmod nunmod
+	local log
+	log=$(tr -d '\r' <"$console")
+	# grep -c, not -q: grep -q stops at the first match, and the writer then
+	# dies of SIGPIPE, which pipefail reports as a failed pipeline
+	nkunit=$(grep -cE '(^|\] )ok [0-9]+ mhi_vlink_regs$' <<<"$log" || true)
 	[ "$nkunit" -gt 0 ] ||
 		echo "lane $lane: the link's KUnit suite mhi_vlink_regs never passed"
-	nasync=$(tr -d '\r' <"$console" | grep -cE 'mhi-vlink[^ ]*: Asynchronous DMA' || true)
-	nsync=$(tr -d '\r' <"$console" | grep -cE 'mhi-vlink[^ ]*: Synchronous DMA' || true)
-	case $lane in
-	async | async-bounce)
+	nasync=$(grep -cE 'mhi-vlink[^ ]*: Asynchronous DMA' <<<"$log" || true)
+	nsync=$(grep -cE 'mhi-vlink[^ ]*: Synchronous DMA' <<<"$log" || true)
+	if rig_lane_has "$lane" async; then
 		[ "$nasync" -gt 0 ] && [ "$nsync" -eq 0 ] ||
 			echo "lane $lane: the link probed $nasync times with asynchronous DMA, $nsync times without"
-		;;
-	*)
+	else
 		[ "$nsync" -gt 0 ] && [ "$nasync" -eq 0 ] ||
 			echo "lane $lane: the link probed $nsync times with synchronous DMA, $nasync times with asynchronous"
-		;;
-	esac
-	case $lane in
-	bounce | async-bounce)
-		hiwater=$(tr -d '\r' <"$console" | sed -n 's/.*rig: swiotlb_hiwater=\([0-9][0-9]*\).*/\1/p' | tail -n 1)
+	fi
+	nctrl=$(grep -cE 'mhi-vlink[^ ]*: .* DMA, .*events on the control ring' <<<"$log" || true)
+	ndata=$(grep -cE 'mhi-vlink[^ ]*: .* DMA, .*events on the data ring' <<<"$log" || true)
+	if rig_lane_has "$lane" ctrl; then
+		[ "$nctrl" -gt 0 ] && [ "$ndata" -eq 0 ] ||
+			echo "lane $lane: the link probed $nctrl times with LOOPBACK events on the control ring, $ndata times on a data ring"
+	else
+		[ "$ndata" -gt 0 ] && [ "$nctrl" -eq 0 ] ||
+			echo "lane $lane: the link probed $ndata times with LOOPBACK events on a data ring, $nctrl times on the control ring"
+	fi
+	nmod=$(grep -cE "mhi-vlink[^ ]*: .* DMA, .*moderated $RIG_LANE_INTMOD_MS ms" <<<"$log" || true)
+	nunmod=$(grep -cE 'mhi-vlink[^ ]*: .* DMA, .*moderated 0 ms' <<<"$log" || true)
+	if rig_lane_has "$lane" intmod; then
+		[ "$nmod" -gt 0 ] && [ "$nunmod" -eq 0 ] ||
+			echo "lane $lane: the link probed $nmod times with a moderated LOOPBACK event ring, $nunmod times unmoderated"
+	else
+		[ "$nunmod" -gt 0 ] && [ "$nmod" -eq 0 ] ||
+			echo "lane $lane: the link probed $nunmod times unmoderated, $nmod times with a moderated event ring"
+	fi
+	if rig_lane_has "$lane" bounce; then
+		hiwater=$(sed -n 's/.*rig: swiotlb_hiwater=\([0-9][0-9]*\).*/\1/p' <<<"$log" | tail -n 1)
 		[ -n "$hiwater" ] && [ "$hiwater" -gt 0 ] ||
 			echo "lane $lane: no buffer went through swiotlb (hiwater '${hiwater:-none}')"
-		;;
-	esac
+	fi
 }
 
 rig_verdict() {
@@ -166,7 +181,7 @@ rig_verdict() {
 		bad=1
 	fi
 	if [ -n "$lane" ] && hits=$(rig_lane_evidence "$console" "$lane") && [ -n "$hits" ]; then
-		echo "[rig] FAIL: $hits"
+		printf '%s\n' "$hits" | sed 's/^/[rig] FAIL: /'
 		bad=1
 	fi
 	# shellcheck disable=SC2034 # read by ci/boot.sh
@@ -177,6 +192,8 @@ rig_verdict() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -euo pipefail
+	# shellcheck source=ci/lib.sh
+	. "$(dirname "$0")/lib.sh"
 	ktap='' console='' profile=default lane='' secs=0 timed_out=0
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -185,13 +202,10 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		--profile) profile=$2 ;;
 		--lane)
 			lane=$2
-			case $lane in
-			sync | async | bounce | async-bounce) ;;
-			*)
-				echo "[rig] error: --lane must be sync, async, bounce or async-bounce (got '$lane')" >&2
+			if ! msg=$(rig_check_lane "$lane"); then
+				echo "[rig] error: --$msg" >&2
 				exit 2
-				;;
-			esac
+			fi
 			;;
 		--seconds) secs=$2 ;;
 		--timed-out) timed_out=$2 ;;

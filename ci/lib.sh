@@ -134,25 +134,63 @@ rig_profile_held_iters() {
 }
 
 # Lanes: boots of a profile's kernel with other link parameters, each
-# running the whole suite (LANE=, ci/check.sh runs them all):
-#   sync          payload copied inside the endpoint's transfer call
-#   async         mhi_vlink.async_dma=1: completions from a DMA worker
+# running the whole suite (LANE=, ci/check.sh runs a set of them). A lane is
+# "sync" or regimes joined by "-", in this order, each at most once:
+#   sync | async  payload copied inside the endpoint's transfer call, or
+#                 mhi_vlink.async_dma=1: completions from a DMA worker
 #   bounce        swiotlb=force: host buffers bounced, CPU and device see
 #                 different memory until map and unmap
-#   async-bounce  both
-rig_lane_args() {
-	case $1 in
-	sync) echo "" ;;
-	async) echo "mhi_vlink.async_dma=1" ;;
-	bounce) echo "swiotlb=force" ;;
-	async-bounce) echo "mhi_vlink.async_dma=1 swiotlb=force" ;;
-	*) return 1 ;;
-	esac
+#   ctrl          mhi_vlink.loopback_er=0: LOOPBACK completions on the
+#                 control event ring (Foxconn, Cinterion)
+#   intmod        mhi_vlink.intmod_ms=5: a moderated event ring (QDU100)
+RIG_LANE_REGIMES="sync async bounce ctrl intmod"
+RIG_LANE_INTMOD_MS=5
+
+# The regimes of lane $1, one per line ("sync" when the lane is not async);
+# fails on a lane that is not one.
+rig_lane_regimes() {
+	local lane=$1 tok rest=$RIG_LANE_REGIMES seen="" dma=sync
+	[[ $lane =~ ^[a-z]+(-[a-z]+)*$ ]] || return 1
+	local IFS=-
+	for tok in $lane; do
+		case " $rest " in
+		*" $tok "*) ;;
+		*) return 1 ;;
+		esac
+		# what follows $tok in the canonical order (sync and async are one slot)
+		case $tok in
+		sync | async) rest="bounce ctrl intmod" dma=$tok ;;
+		*) rest=${rest#*"$tok"} ;;
+		esac
+		seen+=" $tok"
+	done
+	unset IFS
+	[ -n "$seen" ] || return 1
+	echo "$dma"
+	for tok in $seen; do
+		case $tok in sync | async) ;; *) echo "$tok" ;; esac
+	done
 }
+
+rig_lane_args() {
+	local regimes r args=()
+	regimes=$(rig_lane_regimes "$1") || return 1
+	for r in $regimes; do
+		case $r in
+		async) args+=(mhi_vlink.async_dma=1) ;;
+		bounce) args+=(swiotlb=force) ;;
+		ctrl) args+=(mhi_vlink.loopback_er=0) ;;
+		intmod) args+=("mhi_vlink.intmod_ms=$RIG_LANE_INTMOD_MS") ;;
+		esac
+	done
+	echo "${args[*]}"
+}
+
+rig_lane_has() { rig_lane_regimes "$1" 2>/dev/null | grep -qx "$2"; }
 
 rig_check_lane() {
 	rig_lane_args "$1" >/dev/null ||
-		{ echo "LANE must be sync, async, bounce or async-bounce (got '$1')"; return 1; }
+		{ echo "LANE must be sync or regimes joined by '-' in this order: sync|async, bounce, ctrl, intmod (e.g. async-bounce, ctrl, bounce-intmod; got '$1')"; return 1; }
 }
 
 # Iterations of each unheld race (starts against unbind and rmmod).

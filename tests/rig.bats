@@ -35,7 +35,7 @@ rig_bash() {
 @test "make: unknown LANE stops with one line listing the lanes" {
 	run make -s -C "$ROOT" run LANE=fast
 	assert_failure
-	assert_output --partial "LANE must be sync, async, bounce or async-bounce (got 'fast')"
+	assert_output --partial "LANE must be sync or regimes joined by '-' in this order: sync|async, bounce, ctrl, intmod (e.g. async-bounce, ctrl, bounce-intmod; got 'fast')"
 	assert_equal "${#lines[@]}" 1
 }
 
@@ -621,7 +621,7 @@ verdict() {
 	clean_ktap
 	clean_console
 	# The link says which DMA mode each probe runs
-	sed -i 's/Link up: mhi0 <-> mhi_ep0/Synchronous DMA, LOOPBACK rings of 32 elements/' "$T/console.log"
+	sed -i 's/Link up: mhi0 <-> mhi_ep0/Synchronous DMA, LOOPBACK rings of 32 elements, events on the data ring, moderated 0 ms/' "$T/console.log"
 	verdict --lane sync
 	assert_failure
 	assert_line "[rig] FAIL: lane sync: the link's KUnit suite mhi_vlink_regs never passed"
@@ -657,9 +657,36 @@ verdict() {
 	verdict --lane async-bounce
 	assert_success
 
-	verdict --lane fast
+	# The event ring layouts: where the LOOPBACK completions go
+	verdict --lane async-ctrl
 	assert_failure
-	assert_output --partial "--lane must be sync, async, bounce or async-bounce (got 'fast')"
+	assert_line "[rig] FAIL: lane async-ctrl: the link probed 0 times with LOOPBACK events on the control ring, 1 times on a data ring"
+	verdict --lane async-intmod
+	assert_failure
+	assert_line "[rig] FAIL: lane async-intmod: the link probed 0 times with a moderated LOOPBACK event ring, 1 times unmoderated"
+	sed -i 's/events on the data ring, moderated 0 ms/events on the control ring, moderated 5 ms/' "$T/console.log"
+	verdict --lane async-ctrl-intmod
+	assert_success
+	verdict --lane async
+	assert_failure
+	assert_line "[rig] FAIL: lane async: the link probed 0 times with LOOPBACK events on a data ring, 1 times on the control ring"
+	assert_line "[rig] FAIL: lane async: the link probed 0 times unmoderated, 1 times with a moderated event ring"
+
+	for lane in fast bounce-async ctrl-ctrl sync-async async- -ctrl intmod-ctrl; do
+		verdict --lane "$lane"
+		assert_failure
+		assert_output --partial "--LANE must be sync or regimes joined by '-' in this order: sync|async, bounce, ctrl, intmod (e.g. async-bounce, ctrl, bounce-intmod; got '$lane')"
+	done
+}
+
+@test "lanes: each regime adds its kernel parameters, in the canonical order" {
+	rig_bash 'for l in sync async bounce ctrl intmod async-bounce sync-ctrl bounce-intmod async-bounce-ctrl-intmod; do echo "$l=$(rig_lane_args $l)"; done'
+	assert_success
+	assert_output "$(printf '%s\n' 'sync=' 'async=mhi_vlink.async_dma=1' 'bounce=swiotlb=force' \
+		'ctrl=mhi_vlink.loopback_er=0' 'intmod=mhi_vlink.intmod_ms=5' \
+		'async-bounce=mhi_vlink.async_dma=1 swiotlb=force' 'sync-ctrl=mhi_vlink.loopback_er=0' \
+		'bounce-intmod=swiotlb=force mhi_vlink.intmod_ms=5' \
+		'async-bounce-ctrl-intmod=mhi_vlink.async_dma=1 swiotlb=force mhi_vlink.loopback_er=0 mhi_vlink.intmod_ms=5')"
 }
 
 @test "verdict: serial CR line ends are tolerated" {

@@ -90,6 +90,7 @@
 
 #define VLINK_CTRL_ER_ELEMENTS	64
 #define VLINK_POLL_MS		10
+#define VLINK_MSI_DELAY_MAX_US	10000
 #define VLINK_RELEASE_WAIT_MS	10000
 
 static unsigned int nr_links = 1;
@@ -114,6 +115,16 @@ static bool async_dma;
 module_param(async_dma, bool, 0444);
 MODULE_PARM_DESC(async_dma,
 		 "Complete endpoint payload transfers from an ordered worker per direction, like an eDMA engine, instead of inside the transfer call (default N)");
+
+static unsigned int loopback_er = 1;
+module_param(loopback_er, uint, 0444);
+MODULE_PARM_DESC(loopback_er,
+		 "Event ring of the LOOPBACK channels: 1 a data ring of their own (default), 0 the control ring, as the Foxconn and Cinterion modems have it");
+
+static unsigned int intmod_ms;
+module_param(intmod_ms, uint, 0444);
+MODULE_PARM_DESC(intmod_ms,
+		 "Interrupt moderation of the LOOPBACK event ring in ms (0-1000, default 0: an interrupt per completion)");
 
 static bool autostart = true;
 module_param(autostart, bool, 0444);
@@ -140,6 +151,7 @@ struct vlink_fault {
  * @ep_irqs: interrupts delivered to the endpoint
  * @xlate_errors: endpoint accesses outside host memory or the data window
  * @echo_delays: downlink payload writes held by @delay_echo_ms so far
+ * @msi_delays: endpoint interrupts slowed down by @msi_delay_us so far
  */
 struct vlink_stats {
 	atomic64_t ul_bytes;
@@ -151,6 +163,7 @@ struct vlink_stats {
 	atomic64_t ep_irqs;
 	atomic64_t xlate_errors;
 	atomic64_t echo_delays;
+	atomic64_t msi_delays;
 };
 
 /**
@@ -194,6 +207,8 @@ struct vlink_stats {
  * @corrupt_len: knob: number of bytes flipped from there (at least 1)
  * @fail_dma: knob: endpoint payload transfers that fail
  * @delay_echo_ms: delay before every downlink payload write
+ * @msi_delay_us: time each endpoint interrupt write takes, in us (at most
+ *	VLINK_MSI_DELAY_MAX_US)
  * @debugfs: debugfs directory of the link
  */
 struct vlink {
@@ -239,6 +254,7 @@ struct vlink {
 	u32 corrupt_len;
 	struct vlink_fault fail_dma;
 	u32 delay_echo_ms;
+	u32 msi_delay_us;
 
 	struct dentry *debugfs;
 };
@@ -622,6 +638,7 @@ static void *vlink_xlate(struct vlink *vl, u64 addr, size_t size)
 static void vlink_ep_raise_irq(struct mhi_ep_cntrl *ep, u32 vector)
 {
 	struct vlink *vl = ep_to_vlink(ep);
+	u32 delay_us;
 
 	if (vector >= VLINK_NR_HOST_IRQS) {
 		dev_warn_ratelimited(vl->dev, "Endpoint raised host vector %u of %d\n",
@@ -636,6 +653,16 @@ static void vlink_ep_raise_irq(struct mhi_ep_cntrl *ep, u32 vector)
 	smp_mb__before_atomic();
 	set_bit(vector, &vl->host_pending);
 	irq_work_queue(&vl->host_iw);
+
+	/*
+	 * A slow interrupt write: the host may handle the interrupt before the
+	 * endpoint returns from raising it, as it can over PCIe.
+	 */
+	delay_us = READ_ONCE(vl->msi_delay_us);
+	if (delay_us) {
+		udelay(min(delay_us, VLINK_MSI_DELAY_MAX_US));
+		atomic64_inc(&vl->stats.msi_delays);
+	}
 }
 
 static int vlink_ep_alloc_map(struct mhi_ep_cntrl *ep, u64 pci_addr,
@@ -1101,6 +1128,7 @@ static int vlink_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "ep_irqs=%lld\n", atomic64_read(&st->ep_irqs));
 	seq_printf(s, "xlate_errors=%lld\n", atomic64_read(&st->xlate_errors));
 	seq_printf(s, "echo_delays=%lld\n", atomic64_read(&st->echo_delays));
+	seq_printf(s, "msi_delays=%lld\n", atomic64_read(&st->msi_delays));
 	seq_printf(s, "drop_echo_fired=%lld\n", atomic64_read(&vl->drop_echo.fired));
 	seq_printf(s, "corrupt_echo_fired=%lld\n", atomic64_read(&vl->corrupt_echo.fired));
 	seq_printf(s, "fail_dma_fired=%lld\n", atomic64_read(&vl->fail_dma.fired));
@@ -1241,6 +1269,7 @@ static void vlink_debugfs_init(struct vlink *vl, int id)
 	debugfs_create_u32("corrupt_len", 0600, vl->debugfs, &vl->corrupt_len);
 	debugfs_create_atomic_t("fail_dma", 0600, vl->debugfs, &vl->fail_dma.left);
 	debugfs_create_u32("delay_echo_ms", 0600, vl->debugfs, &vl->delay_echo_ms);
+	debugfs_create_u32("msi_delay_us", 0600, vl->debugfs, &vl->msi_delay_us);
 }
 
 static void vlink_irqs_free(void *data)
@@ -1291,15 +1320,16 @@ static void vlink_host_config_init(struct vlink *vl)
 			.name = "LOOPBACK",
 			.num = i,
 			.num_elements = ch_elements,
-			.event_ring = 1,
+			.event_ring = loopback_er,
 			.dir = i == VLINK_LOOPBACK_UL ? DMA_TO_DEVICE : DMA_FROM_DEVICE,
 			.ee_mask = BIT(MHI_EE_AMSS),
 			.doorbell = MHI_DB_BRST_DISABLE,
 		};
 	}
 
+	/* The control ring takes the LOOPBACK completions too when told to */
 	vl->host_events[0] = (struct mhi_event_config) {
-		.num_elements = VLINK_CTRL_ER_ELEMENTS,
+		.num_elements = loopback_er ? VLINK_CTRL_ER_ELEMENTS : er_elements,
 		.irq = 1,
 		.channel = U32_MAX,
 		.priority = 1,
@@ -1314,6 +1344,7 @@ static void vlink_host_config_init(struct vlink *vl)
 		.mode = MHI_DB_BRST_DISABLE,
 		.data_type = MHI_ER_DATA,
 	};
+	vl->host_events[loopback_er].irq_moderation_ms = intmod_ms;
 
 	vl->host_config = (struct mhi_controller_config) {
 		.max_channels = VLINK_MAX_CHANNELS,
@@ -1452,8 +1483,9 @@ static int vlink_probe(struct platform_device *pdev)
 	}
 
 	vlink_debugfs_init(vl, pdev->id);
-	dev_info(dev, "%s DMA, LOOPBACK rings of %u elements\n",
-		 async_dma ? "Asynchronous" : "Synchronous", ch_elements);
+	dev_info(dev, "%s DMA, LOOPBACK rings of %u elements, events on the %s ring, moderated %u ms\n",
+		 async_dma ? "Asynchronous" : "Synchronous", ch_elements,
+		 loopback_er ? "data" : "control", intmod_ms);
 
 	if (autostart) {
 		mutex_lock(&vl->lock);
@@ -1519,6 +1551,12 @@ static int __init vlink_init(void)
 
 	if (ch_elements < 2 || ch_elements > 1024) {
 		pr_err("%s: ch_elements must be 2 to 1024\n", VLINK_DRV_NAME);
+		return -EINVAL;
+	}
+
+	if (loopback_er > 1 || intmod_ms > 1000) {
+		pr_err("%s: loopback_er must be 0 or 1 and intmod_ms at most 1000\n",
+		       VLINK_DRV_NAME);
 		return -EINVAL;
 	}
 

@@ -61,6 +61,7 @@
 #include "groups/measure.c"
 #include "groups/sweep.c"
 #include "groups/fault.c"
+#include "groups/irq.c"
 #include "groups/race.c"
 #include "groups/race_held.c"
 #include "groups/race_reload.c"

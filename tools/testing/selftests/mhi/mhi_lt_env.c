@@ -200,6 +200,8 @@ static const struct {
 	{ "race.module_reload_cycles",		LT_CLASS_HARDWARE },
 	/* the link's fault knobs */
 	{ "fault.*",				LT_CLASS_LINK },
+	/* the link's interrupt delivery slowed down */
+	{ "irq.*",				LT_CLASS_LINK },
 	/* starts held in flight by the link's delay knob */
 	{ "race.held_start_*",			LT_CLASS_LINK },
 	/* the endpoint's client on this machine: only the link has it here */
