@@ -206,6 +206,8 @@ struct vlink_stats {
  * @corrupt_offset: knob: first byte flipped, modulo the size of the write
  * @corrupt_len: knob: number of bytes flipped from there (at least 1)
  * @fail_dma: knob: endpoint payload transfers that fail
+ * @fail_ul_event: knob: transfer completion events of the uplink LOOPBACK
+ *		   channel that the endpoint fails to write
  * @delay_echo_ms: delay before every downlink payload write
  * @msi_delay_us: time each endpoint interrupt write takes, in us (at most
  *	VLINK_MSI_DELAY_MAX_US)
@@ -253,6 +255,7 @@ struct vlink {
 	u32 corrupt_offset;
 	u32 corrupt_len;
 	struct vlink_fault fail_dma;
+	struct vlink_fault fail_ul_event;
 	u32 delay_echo_ms;
 	u32 msi_delay_us;
 
@@ -700,10 +703,32 @@ static int vlink_ep_read_sync(struct mhi_ep_cntrl *ep,
 	return 0;
 }
 
+/*
+ * The endpoint core writes nothing but event ring elements through
+ * write_sync(): fail_ul_event refuses those that complete an uplink LOOPBACK
+ * transfer, as a DMA error would, before anything lands.
+ */
+static bool vlink_fail_ul_event(struct vlink *vl, struct mhi_ep_buf_info *info)
+{
+	struct mhi_ring_element *el = info->dev_addr;
+
+	return info->size == sizeof(*el) &&
+	       atomic_read(&vl->fail_ul_event.left) > 0 &&
+	       MHI_TRE_GET_EV_TYPE(el) == MHI_PKT_TYPE_TX_EVENT &&
+	       MHI_TRE_GET_EV_CHID(el) == VLINK_LOOPBACK_UL &&
+	       vlink_fault_fire(&vl->fail_ul_event);
+}
+
 static int vlink_ep_write_sync(struct mhi_ep_cntrl *ep,
 			       struct mhi_ep_buf_info *info)
 {
-	void *dst = vlink_xlate(ep_to_vlink(ep), info->host_addr, info->size);
+	struct vlink *vl = ep_to_vlink(ep);
+	void *dst;
+
+	if (vlink_fail_ul_event(vl, info))
+		return -EIO;
+
+	dst = vlink_xlate(vl, info->host_addr, info->size);
 
 	if (!dst)
 		return -EFAULT;
@@ -1095,6 +1120,24 @@ err_stop_ep:
 	return ret;
 }
 
+/*
+ * Uplink TREs the endpoint core has read (its channel's read offset is past
+ * them) and not yet completed to the host (the ring's read offset is not):
+ * zero whenever no UL read is in flight, unless the core lost track of one.
+ */
+static void vlink_show_ul_unacked(struct seq_file *s, struct mhi_ep_cntrl *ep)
+{
+	struct mhi_ep_chan *chan = &ep->mhi_chan[VLINK_LOOPBACK_UL];
+	struct mhi_ep_ring *ring = &chan->ring;
+
+	mutex_lock(&chan->lock);
+	if (ring->started && ring->ring_size)
+		seq_printf(s, "ep_ul_unacked=%zu\n",
+			   (chan->rd_offset + ring->ring_size - ring->rd_offset) %
+			   ring->ring_size);
+	mutex_unlock(&chan->lock);
+}
+
 static int vlink_state_show(struct seq_file *s, void *unused)
 {
 	struct vlink *vl = s->private;
@@ -1108,6 +1151,8 @@ static int vlink_state_show(struct seq_file *s, void *unused)
 	seq_printf(s, "ep_state=%s\n", ep ? mhi_state_str(READ_ONCE(ep->mhi_state)) : "none");
 	seq_printf(s, "runtime_refs=%d\nmaps=%d\n", atomic_read(&vl->runtime_refs),
 		   atomic_read(&vl->maps));
+	if (ep)
+		vlink_show_ul_unacked(s, ep);
 	mutex_unlock(&vl->lock);
 
 	return 0;
@@ -1132,6 +1177,7 @@ static int vlink_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "drop_echo_fired=%lld\n", atomic64_read(&vl->drop_echo.fired));
 	seq_printf(s, "corrupt_echo_fired=%lld\n", atomic64_read(&vl->corrupt_echo.fired));
 	seq_printf(s, "fail_dma_fired=%lld\n", atomic64_read(&vl->fail_dma.fired));
+	seq_printf(s, "fail_ul_event_fired=%lld\n", atomic64_read(&vl->fail_ul_event.fired));
 
 	return 0;
 }
@@ -1268,6 +1314,7 @@ static void vlink_debugfs_init(struct vlink *vl, int id)
 	debugfs_create_u32("corrupt_offset", 0600, vl->debugfs, &vl->corrupt_offset);
 	debugfs_create_u32("corrupt_len", 0600, vl->debugfs, &vl->corrupt_len);
 	debugfs_create_atomic_t("fail_dma", 0600, vl->debugfs, &vl->fail_dma.left);
+	debugfs_create_atomic_t("fail_ul_event", 0600, vl->debugfs, &vl->fail_ul_event.left);
 	debugfs_create_u32("delay_echo_ms", 0600, vl->debugfs, &vl->delay_echo_ms);
 	debugfs_create_u32("msi_delay_us", 0600, vl->debugfs, &vl->msi_delay_us);
 }

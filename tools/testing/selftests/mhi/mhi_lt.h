@@ -85,6 +85,9 @@ int lt_knob_set(const char *knob, unsigned long val);
 int lt_knob_get(const char *knob, unsigned long *val);
 int lt_vlink_power(const char *what);
 int lt_vlink_stat(const char *key, unsigned long long *val);
+int lt_vlink_state(const char *key, unsigned long long *val);
+int lt_ep_hook_set(const char *hook, unsigned long val);
+bool lt_ep_hook_present(const char *hook);
 void lt_knobs_disarm(void);
 int lt_module_param(const char *mod, const char *param, unsigned long *val);
 
@@ -115,6 +118,7 @@ bool lt_mod_forbidden(int err);
 #define LT_MAX_LINK_BPS		32000000000ULL	/* PCIe Gen5 x8, one way */
 #define LT_MIN_START_NS		1000ULL		/* a doorbell, DMA both ways, an MSI */
 #define LT_DEBUGFS_MAX		65536
+#define LT_ELEMENT_SIZE		16	/* bytes of a TRE or of an event */
 
 struct lt_report {
 	unsigned long long seq;

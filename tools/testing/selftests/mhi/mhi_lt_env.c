@@ -207,6 +207,7 @@ static const struct {
 	/* the endpoint's client on this machine: only the link has it here */
 	{ "race.ep_reload_no_lost_start",	LT_CLASS_LINK },
 	{ "race.start_vs_rmmod_ep",		LT_CLASS_LINK },
+	{ "race.ep_bind_vs_doorbells",		LT_CLASS_LINK },
 	/* unloads mhi_vlink itself */
 	{ "race.vlink_cycles",			LT_CLASS_LINK },
 };

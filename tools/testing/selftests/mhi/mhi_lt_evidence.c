@@ -23,7 +23,6 @@
 #include "mhi_lt.h"
 
 #define LT_GOLDEN	0x9e3779b97f4a7c15ULL
-#define LT_ELEMENT_SIZE	16	/* bytes of a TRE or of an event */
 
 /* The host client's pattern: see mhi_loopback_fill() in the driver. */
 static uint64_t lt_pattern_word(uint64_t seed, uint64_t index)

@@ -669,23 +669,13 @@ int lt_knob_get(const char *knob, unsigned long *val)
 	return ret ? ret : lt_read_ulong(path, val);
 }
 
-/* Value of "key=value" in the stats file of the link or ("ep:") the echo client */
-int lt_vlink_stat(const char *key, unsigned long long *val)
+/* Value of "key=value" in the file @path */
+static int lt_read_key(const char *path, const char *key, unsigned long long *val)
 {
-	char path[PATH_MAX], buf[4096], *line, *save = NULL, *end;
+	char buf[4096], *line, *save = NULL, *end;
 	size_t klen = strlen(key);
 	ssize_t n;
-	int ret;
 
-	if (!strncmp(key, LT_EP_KNOB, strlen(LT_EP_KNOB))) {
-		ret = lt_knob_path(path, sizeof(path), LT_EP_KNOB "stats");
-		key += strlen(LT_EP_KNOB);
-		klen -= strlen(LT_EP_KNOB);
-	} else {
-		ret = lt_knob_path(path, sizeof(path), "stats");
-	}
-	if (ret)
-		return ret;
 	n = lt_read_file(path, buf, sizeof(buf));
 	if (n < 0)
 		return n;
@@ -702,12 +692,63 @@ int lt_vlink_stat(const char *key, unsigned long long *val)
 	return -ENOENT;
 }
 
+/* Value of "key=value" in the stats file of the link or ("ep:") the echo client */
+int lt_vlink_stat(const char *key, unsigned long long *val)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (!strncmp(key, LT_EP_KNOB, strlen(LT_EP_KNOB))) {
+		ret = lt_knob_path(path, sizeof(path), LT_EP_KNOB "stats");
+		key += strlen(LT_EP_KNOB);
+	} else {
+		ret = lt_knob_path(path, sizeof(path), "stats");
+	}
+	return ret ? ret : lt_read_key(path, key, val);
+}
+
+/* Value of "key=value" in the state file of the link */
+int lt_vlink_state(const char *key, unsigned long long *val)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = lt_knob_path(path, sizeof(path), "state");
+	return ret ? ret : lt_read_key(path, key, val);
+}
+
+/* A test hook of the echo client's probe(), in its top debugfs directory */
+int lt_ep_hook_set(const char *hook, unsigned long val)
+{
+	char path[PATH_MAX], buf[32];
+	int len = snprintf(buf, sizeof(buf), "%lu\n", val);
+	ssize_t n;
+	int ret;
+
+	ret = lt_path(path, sizeof(path), "/sys/kernel/debug/%s/%s", LT_EP_DRV, hook);
+	if (ret)
+		return ret;
+	n = lt_write_file(path, buf, len);
+	return n < 0 ? n : n == len ? 0 : -EPROTO;
+}
+
+bool lt_ep_hook_present(const char *hook)
+{
+	char path[PATH_MAX];
+
+	return !lt_path(path, sizeof(path), "/sys/kernel/debug/%s/%s", LT_EP_DRV, hook) &&
+	       lt_exists(path);
+}
+
 static const char * const lt_knobs[] = {
 	"drop_echo", "corrupt_echo", "echo_skip", "corrupt_offset", "corrupt_len",
-	"delay_echo_ms", "fail_dma", "msi_delay_us",
+	"delay_echo_ms", "fail_dma", "fail_ul_event", "msi_delay_us",
 	LT_EP_KNOB "truncate_echo", LT_EP_KNOB "extend_echo", LT_EP_KNOB "duplicate_echo",
-	LT_EP_KNOB "reorder_echo", LT_EP_KNOB "fault_skip", LT_EP_KNOB "fault_len",
+	LT_EP_KNOB "reorder_echo", LT_EP_KNOB "oversize_echo", LT_EP_KNOB "fault_skip",
+	LT_EP_KNOB "fault_len",
 };
+
+static const char * const lt_ep_hooks[] = { "probe_delay_ms", "fail_probe" };
 
 void lt_knobs_disarm(void)
 {
@@ -716,6 +757,9 @@ void lt_knobs_disarm(void)
 	for (i = 0; i < ARRAY_SIZE(lt_knobs); i++)
 		if (lt_knob_present(lt_knobs[i]))
 			lt_knob_set(lt_knobs[i], 0);
+	for (i = 0; i < ARRAY_SIZE(lt_ep_hooks); i++)
+		if (lt_ep_hook_present(lt_ep_hooks[i]))
+			lt_ep_hook_set(lt_ep_hooks[i], 0);
 }
 
 int lt_module_param(const char *mod, const char *param, unsigned long *val)

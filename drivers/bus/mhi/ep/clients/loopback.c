@@ -3,6 +3,7 @@
 #include <linux/atomic.h>
 #include <linux/container_of.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/errno.h>
 #include <linux/list.h>
@@ -27,16 +28,32 @@ MODULE_PARM_DESC(max_backlog,
 static struct dentry *mhi_ep_loopback_debugfs;
 
 /*
+ * Test hooks of probe(), in the top debugfs directory since the directory of
+ * a device only exists once it is bound. Not an ABI.
+ * probe_delay_ms: probe() sleeps this long before it sets anything up, which
+ *                 widens the window of a bind against the endpoint core's
+ *                 transfer callbacks.
+ * fail_probe: number of probes still to fail, with -EIO, once the delay is
+ *             over.
+ */
+static u32 mhi_ep_loopback_probe_delay_ms;
+static atomic_t mhi_ep_loopback_fail_probe;
+
+/*
  * Echo faults, armed from debugfs to test the host side: each knob is the
  * number of echoes it still spoils. Echoes are the uplink transfers handed
  * over by the endpoint core, one per host TRE (or per piece of a TRE the core
- * reads in several goes). Not an ABI.
+ * reads in several goes). oversize_echo tests the endpoint core instead: the
+ * echo goes out intact, followed by a buffer of fault_len bytes, which
+ * mhi_ep_queue_buf() must refuse with -EMSGSIZE when no DL ring of the host
+ * can hold it, rather than stall every later echo behind it. Not an ABI.
  */
 enum mhi_ep_loopback_fault_id {
 	MHI_EP_LOOPBACK_TRUNCATE,	/* the echo loses its last fault_len bytes */
 	MHI_EP_LOOPBACK_EXTEND,		/* fault_len bytes are appended to it */
 	MHI_EP_LOOPBACK_DUPLICATE,	/* it is sent twice */
 	MHI_EP_LOOPBACK_REORDER,	/* it is sent after the next echo */
+	MHI_EP_LOOPBACK_OVERSIZE,	/* a buffer of fault_len bytes follows it */
 	MHI_EP_LOOPBACK_NR_FAULTS,
 };
 
@@ -45,6 +62,7 @@ static const char * const mhi_ep_loopback_fault_names[] = {
 	[MHI_EP_LOOPBACK_EXTEND] = "extend_echo",
 	[MHI_EP_LOOPBACK_DUPLICATE] = "duplicate_echo",
 	[MHI_EP_LOOPBACK_REORDER] = "reorder_echo",
+	[MHI_EP_LOOPBACK_OVERSIZE] = "oversize_echo",
 };
 
 /* Bytes appended by extend_echo: never a run the host's pattern would hold */
@@ -78,7 +96,9 @@ struct mhi_ep_loopback_echo {
  * @debugfs: Directory of the fault knobs
  * @fault_left: Knobs: echoes each fault still spoils
  * @fault_skip: Knob: echoes let through before an armed fault fires
- * @fault_len: Knob: bytes taken off or added by truncate_echo and extend_echo
+ * @fault_len: Knob: bytes taken off or added by truncate_echo and extend_echo,
+ *             size of the buffer queued by oversize_echo (meant to be more
+ *             than the host's DL ring can ever hold)
  * @fault_fired: Number of echoes each fault has spoilt
  * @echoes: Number of echoes queued
  */
@@ -229,6 +249,11 @@ static void mhi_ep_loopback_work(struct work_struct *work)
 			return;
 		}
 
+		/*
+		 * Any other error is final for this echo, -EMSGSIZE too (no
+		 * DL ring of the host can hold it, as oversize_echo makes):
+		 * drop it and go on with the next one.
+		 */
 		mhi_ep_loopback_drop(loopback, echo->len, ret);
 		kfree(echo);
 	}
@@ -310,8 +335,13 @@ static void mhi_ep_loopback_ul_xfer_cb(struct mhi_ep_device *mdev,
 	 * empty transfer is echoed as such.
 	 */
 	echo = mhi_ep_loopback_copy(result->buf_addr, len, extra);
-	if (echo && fault == MHI_EP_LOOPBACK_DUPLICATE) {
-		twin = mhi_ep_loopback_copy(result->buf_addr, len, 0);
+	if (echo && (fault == MHI_EP_LOOPBACK_DUPLICATE ||
+		     fault == MHI_EP_LOOPBACK_OVERSIZE)) {
+		if (fault == MHI_EP_LOOPBACK_DUPLICATE)
+			twin = mhi_ep_loopback_copy(result->buf_addr, len, 0);
+		else
+			twin = mhi_ep_loopback_copy(result->buf_addr, 0,
+						    max(READ_ONCE(loopback->fault_len), 1U));
 		if (!twin) {
 			kfree(echo);
 			echo = NULL;
@@ -402,7 +432,14 @@ static void mhi_ep_loopback_debugfs_init(struct mhi_ep_loopback *loopback)
 static int mhi_ep_loopback_probe(struct mhi_ep_device *mdev,
 				 const struct mhi_device_id *id)
 {
+	u32 delay_ms = READ_ONCE(mhi_ep_loopback_probe_delay_ms);
 	struct mhi_ep_loopback *loopback;
+
+	if (delay_ms)
+		msleep(delay_ms);
+
+	if (atomic_dec_if_positive(&mhi_ep_loopback_fail_probe) >= 0)
+		return -EIO;
 
 	loopback = devm_kzalloc(&mdev->dev, sizeof(*loopback), GFP_KERNEL);
 	if (!loopback)
@@ -457,6 +494,10 @@ static int __init mhi_ep_loopback_init(void)
 	int ret;
 
 	mhi_ep_loopback_debugfs = debugfs_create_dir("mhi_ep_loopback", NULL);
+	debugfs_create_u32("probe_delay_ms", 0600, mhi_ep_loopback_debugfs,
+			   &mhi_ep_loopback_probe_delay_ms);
+	debugfs_create_atomic_t("fail_probe", 0600, mhi_ep_loopback_debugfs,
+				&mhi_ep_loopback_fail_probe);
 
 	ret = mhi_ep_driver_register(&mhi_ep_loopback_driver);
 	if (ret)

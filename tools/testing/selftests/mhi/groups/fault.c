@@ -347,3 +347,106 @@ TEST_F_TIMEOUT(fault, signal_interrupts_status_read, LT_FAULT_TIMEOUT)
 	lt_expect_attr(_metadata, "status", "pass");
 	EXPECT_EQ(0, lt_knob_set("delay_echo_ms", 0));
 }
+
+/*
+ * A buffer that no DL ring can hold (patch 0020): the echo client's
+ * oversize_echo queues, behind the echo of the start, a buffer one byte
+ * longer than the ring's elements minus one TREs of 65535 bytes. The core
+ * refuses it with -EMSGSIZE and the client drops it: the faulted start
+ * passes (its echo went first), the client counts the drop, and the next
+ * starts pass. Were it refused with -ENOSPC, it would stay first in line
+ * for good and the next start would time out behind it.
+ */
+TEST_F_TIMEOUT(fault, oversize_echo, LT_FAULT_TIMEOUT)
+{
+	unsigned long long f0 = 0, f1 = 0, d0 = 0, d1 = 0, elements, len;
+	unsigned long max_backlog = 0;
+	struct lt_rings rings;
+	uint64_t end;
+	int ret, i;
+
+	if (!lt_knob_usable(LT_EP_KNOB "oversize_echo"))
+		SKIP(return, "no fault knob");
+	ASSERT_EQ(0, lt_rings_read(&rings));
+	elements = rings.dl.len / LT_ELEMENT_SIZE;
+	ASSERT_LT(1ULL, elements);
+	len = (elements - 1) * LT_MAX_TRE_SIZE + 1;
+	ASSERT_EQ(0, lt_module_param(LT_EP_DRV, "max_backlog", &max_backlog));
+	if (len + 65536 > max_backlog)
+		SKIP(return, "%llu bytes for a DL ring of %llu elements: over max_backlog",
+		     len, elements);
+	ksft_print_msg("dl_elements=%llu oversize=%llu bytes\n", elements, len);
+	ASSERT_EQ(0, lt_vlink_stat(LT_EP_KNOB "oversize_echo_fired", &f0));
+	ASSERT_EQ(0, lt_vlink_stat(LT_EP_KNOB "dropped", &d0));
+	ASSERT_EQ(0, lt_knob_set(LT_EP_KNOB "fault_len", len));
+	ASSERT_EQ(0, lt_knob_set(LT_EP_KNOB "oversize_echo", 1));
+	lt_expect_pass(_metadata, "start with oversize_echo=1");
+	/* The client tries the oversize buffer once the echo has gone out */
+	end = lt_now_ns() + 2000000000ULL;
+	do {
+		ret = lt_vlink_stat(LT_EP_KNOB "dropped", &d1);
+		if (ret || d1 != d0)
+			break;
+		lt_sleep_ms(10);
+	} while (lt_now_ns() < end);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, lt_vlink_stat(LT_EP_KNOB "oversize_echo_fired", &f1));
+	EXPECT_EQ(f0 + 1, f1) TH_LOG("oversize_echo did not fire");
+	EXPECT_EQ(d0 + 1, d1) TH_LOG("the echo client did not drop the oversize buffer");
+	EXPECT_EQ(0, lt_knob_set(LT_EP_KNOB "oversize_echo", 0));
+	EXPECT_EQ(0, lt_knob_set(LT_EP_KNOB "fault_len", 0));
+	for (i = 0; i < 3; i++)
+		lt_expect_pass(_metadata, "start after the oversize buffer");
+}
+
+/*
+ * A UL completion event that the endpoint fails to write (patch 0021): the
+ * link refuses the event of the start's UL transfer (fail_ul_event). The
+ * host never learns that its TRE was read and times out; meanwhile the
+ * endpoint core must count the TRE as completed all the same, or every
+ * later event of the channel would point at the TRE before its own. The
+ * link's state shows the UL TREs the core has read and not completed
+ * (ep_ul_unacked): once the read is done, none may be left. Then the next
+ * start passes.
+ */
+TEST_F_TIMEOUT(fault, ul_event_lost, LT_FAULT_TIMEOUT)
+{
+	unsigned long long f0 = 0, f1 = 0, unacked = ULLONG_MAX;
+	struct lt_async a = { 0 };
+	uint64_t end;
+	pthread_t th;
+	int ret = 0;
+
+	if (!lt_knob_usable("fail_ul_event"))
+		SKIP(return, "no fault knob");
+	ASSERT_EQ(0, lt_vlink_state("ep_ul_unacked", &unacked))
+		TH_LOG("the link's state has no ep_ul_unacked");
+	ASSERT_EQ(0ULL, unacked) TH_LOG("UL TREs left uncompleted before the test");
+	ASSERT_EQ(0, lt_vlink_stat("fail_ul_event_fired", &f0));
+	ASSERT_EQ(0, lt_knob_set("fail_ul_event", 1));
+	ASSERT_EQ(0, pthread_create(&th, NULL, lt_async_start, &a));
+	end = lt_now_ns() + (uint64_t)lt.deadline_ms * 1000000ULL / 2;
+	do {
+		ret = lt_vlink_stat("fail_ul_event_fired", &f1);
+		if (ret || f1 != f0)
+			break;
+		lt_sleep_ms(5);
+	} while (lt_now_ns() < end);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(f0 + 1, f1) TH_LOG("fail_ul_event did not fire before half the deadline");
+	/* An asynchronous read completes a little after its event fails */
+	end = lt_now_ns() + 1000000000ULL;
+	do {
+		ret = lt_vlink_state("ep_ul_unacked", &unacked);
+		if (ret || !unacked)
+			break;
+		lt_sleep_ms(5);
+	} while (lt_now_ns() < end);
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0ULL, unacked)
+		TH_LOG("the endpoint core left %llu UL TREs read but not completed", unacked);
+	EXPECT_EQ(-ETIMEDOUT, a.ret) TH_LOG("start with fail_ul_event=1: %s", lt_errname(a.ret));
+	EXPECT_EQ(0, lt_knob_set("fail_ul_event", 0));
+	lt_expect_recovered(_metadata, self->cap);
+}

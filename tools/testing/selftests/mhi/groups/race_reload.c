@@ -116,6 +116,86 @@ TEST_F_TIMEOUT(race, start_vs_rmmod_ep, LT_RACE_TIMEOUT)
 	lt_expect_ep_recovery(_metadata);
 }
 
+/* Unbinds the endpoint's client and waits until it is gone */
+static int lt_ep_unbind_wait(void)
+{
+	uint64_t end = lt_now_ns() + (uint64_t)LT_BIND_WAIT_MS * 1000000ULL;
+	int ret = lt_ep_bind(false);
+
+	if (ret)
+		return ret;
+	while (lt_ep_bound()) {
+		if (lt_now_ns() > end)
+			return -ETIMEDOUT;
+		lt_sleep_ms(10);
+	}
+	return 0;
+}
+
+struct lt_ep_binder {
+	int ret;
+};
+
+static void *lt_ep_bind_thread(void *arg)
+{
+	struct lt_ep_binder *b = arg;
+
+	b->ret = lt_ep_bind(true);
+	return NULL;
+}
+
+/*
+ * The endpoint's client bound while the host rings doorbells (patch 0019):
+ * the client's probe() is made to take 500 ms (its probe_delay_ms test hook)
+ * while a start runs, MHI_LT_EP_BINDS times, and then to fail (fail_probe)
+ * before a start. The core must not call the client's transfer callbacks
+ * before its probe() has returned 0: a start that overlaps the bind may
+ * time out, one after a failed probe does, and the next starts pass.
+ */
+TEST_F_TIMEOUT(race, ep_bind_vs_doorbells, LT_RACE_TIMEOUT)
+{
+	unsigned long binds = lt_env_ulong("MHI_LT_EP_BINDS", 3), i, bad = 0;
+	const unsigned int delay = 500;
+	struct lt_ep_binder b;
+	pthread_t th;
+	int ret;
+
+	if (!lt.epdev[0] || !lt_ep_bound())
+		SKIP(return, "no endpoint LOOPBACK device");
+	if (!lt_ep_hook_present("probe_delay_ms") || !lt_ep_hook_present("fail_probe"))
+		SKIP(return, "no probe test hook in %s", LT_EP_DRV);
+	ksft_print_msg("binds=%lu probe_delay=%u ms\n", binds, delay);
+	for (i = 0; i < binds; i++) {
+		ASSERT_EQ(0, lt_ep_unbind_wait());
+		ASSERT_EQ(0, lt_ep_hook_set("probe_delay_ms", delay));
+		memset(&b, 0, sizeof(b));
+		ASSERT_EQ(0, pthread_create(&th, NULL, lt_ep_bind_thread, &b));
+		lt_sleep_ms(delay / 5);
+		ret = lt_start(NULL);
+		if (ret && ret != -ETIMEDOUT && bad++ < 4)
+			TH_LOG("bind %lu: start during probe() returned %s", i, lt_errname(ret));
+		pthread_join(th, NULL);
+		EXPECT_EQ(0, lt_ep_hook_set("probe_delay_ms", 0));
+		EXPECT_EQ(0, b.ret) TH_LOG("bind %lu: %s", i, lt_errname(b.ret));
+		ASSERT_EQ(0, lt_wait_ep_bound(LT_BIND_WAIT_MS));
+		lt_expect_pass(_metadata, "after a slow probe()");
+	}
+	EXPECT_EQ(0UL, bad) TH_LOG("starts during a bind failed otherwise than by timing out");
+
+	ASSERT_EQ(0, lt_ep_unbind_wait());
+	ASSERT_EQ(0, lt_ep_hook_set("fail_probe", 1));
+	ret = lt_ep_bind(true);
+	EXPECT_EQ(-EIO, ret) TH_LOG("bind with fail_probe=1: %s", lt_errname(ret));
+	EXPECT_EQ(0, lt_ep_hook_set("fail_probe", 0));
+	EXPECT_FALSE(lt_ep_bound());
+	ret = lt_start(NULL);
+	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("start after a failed probe(): %s", lt_errname(ret));
+	ASSERT_EQ(0, lt_ep_bind(true));
+	ASSERT_EQ(0, lt_wait_ep_bound(LT_BIND_WAIT_MS));
+	lt_expect_pass(_metadata, "after a failed probe()");
+	lt_expect_pass(_metadata, "after a failed probe(), again");
+}
+
 TEST_F_TIMEOUT(race, concurrent_starts, LT_RACE_TIMEOUT)
 {
 	unsigned long threads = lt_env_ulong("MHI_LT_THREADS", 8);
