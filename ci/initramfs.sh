@@ -15,6 +15,16 @@ rig_selftest_build() {
 			"LDFLAGS=-Wl,-rpath-link,$SYSROOT/lib/$TRIPLET:$SYSROOT/usr/lib/$TRIPLET")
 		export PKG_CONFIG_LIBDIR=$SYSROOT/usr/lib/$TRIPLET/pkgconfig PKG_CONFIG_SYSROOT_DIR=$SYSROOT
 	fi
+	# The build does not see a change of libkmod's flags (HAVE_LIBKMOD or
+	# not): the program is relinked when pkg-config answers differently.
+	local flags out=$BUILD/kselftest/mhi pc=${CROSS}pkg-config
+	[ -z "$SYSROOT" ] || pc=pkg-config
+	flags=$("$pc" --cflags --libs libkmod 2>/dev/null || echo none)
+	if [ "$(cat "$out/.rig-libkmod" 2>/dev/null)" != "$flags" ]; then
+		rm -f "$out/mhi_loopback_test"
+		mkdir -p "$out"
+		printf '%s\n' "$flags" >"$out/.rig-libkmod"
+	fi
 	make -C "$TREE/tools/testing/selftests" "${KMAKE[@]}" "${cross[@]}" -j"$JOBS" TARGETS=mhi O="$BUILD" \
 		FORCE_TARGETS=1 install INSTALL_PATH="$STATE/kselftest"
 }
