@@ -12,7 +12,7 @@
 #   make kernel | selftest | initramfs | tree | config   single steps
 #   make kselftest-config  defconfig + kselftest-merge satisfy selftests/mhi/config
 #
-# Variables: PROFILE=default|debug  KSRC=/path/to/linux  SERIES=7.2  JOBS=2
+# Variables: PROFILE=default|debug|arm64  KSRC=/path/to/linux  SERIES=7.2  JOBS=2
 #            T=fixture.variant.test|fixture|canary (make run: just that)
 #            LANE=sync|async|bounce|ctrl|intmod, joined by - (link regimes)
 #            TIMEOUT=<s>  RUN_ARGS="<run_kselftest.sh args>"

@@ -11,10 +11,11 @@
 rig_bench_boot() {
 	local out=$1 limit=${TIMEOUT:-$(rig_profile_timeout "$PROFILE")}
 	rig_qemu_base
+	rig_qemu_streams "file:$LOGDIR/console.log" stdio
 	rig_log "booting in bench mode ($PROFILE, limit $limit s); output: $(rig_rel "$out")"
 	exec 9>&-
 	set +e
-	timeout --foreground -k 10 "$limit" "${QEMU[@]}" -serial "file:$LOGDIR/console.log" -serial stdio \
+	timeout --foreground -k 10 "$limit" "${QEMU[@]}" "${QEMU_CONSOLE[@]}" "${QEMU_KTAP[@]}" \
 		-append "$(rig_cmdline bench)" </dev/null 2>"$LOGDIR/qemu.log" | tr -d '\r' | tee "$out"
 	set -e
 	grep -q '^rig: exit=0$' "$out" ||

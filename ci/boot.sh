@@ -6,20 +6,31 @@
 # Kernel command line. Watchdogs are sized for TCG, which is 10-50 times
 # slower than hardware (the guest raises hung_task_timeout_secs itself).
 rig_cmdline() {
-	local mode=$1 kv
-	# tsc=reliable: under TCG the clocksource watchdog often gives up on the
-	# TSC and the kernel falls back to jiffies, which quantises every time
-	# measurement of the suite to 4 ms.
-	local c="console=ttyS0 panic=-1 tsc=reliable watchdog_thresh=30 workqueue.watchdog_thresh=120"
+	local mode=$1 kv c
+	case $(rig_profile_arch "$PROFILE") in
+	arm64)
+		# virt: the PL011 is the console, the KTAP stream goes to the
+		# virtio console (rig_qemu_base); the arch timer needs no help.
+		c="console=ttyAMA0 rig.ktap=/dev/hvc0"
+		;;
+	*)
+		# tsc=reliable: under TCG the clocksource watchdog often gives up
+		# on the TSC and the kernel falls back to jiffies, which quantises
+		# every time measurement of the suite to 4 ms.
+		c="console=ttyS0 tsc=reliable"
+		# On a loaded host the guest's PIT calibration of the TSC fails,
+		# and with no HPET or ACPI PM timer to fall back on it runs on
+		# jiffies. TCG's TSC ticks at the host's rate: pass it when the
+		# host knows it exactly.
+		local khz
+		if grep -qw tsc_known_freq /proc/cpuinfo 2>/dev/null; then
+			khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+			[ -z "$khz" ] || [ "$khz" -eq 0 ] || c+=" tsc_early_khz=$khz"
+		fi
+		;;
+	esac
+	c+=" panic=-1 watchdog_thresh=30 workqueue.watchdog_thresh=120"
 	c+=" rcupdate.rcu_cpu_stall_timeout=120 rig.mode=$mode"
-	# On a loaded host the guest's PIT calibration of the TSC fails, and with
-	# no HPET or ACPI PM timer to fall back on it runs on jiffies. TCG's TSC
-	# ticks at the host's rate: pass it when the host knows it exactly.
-	local khz
-	if grep -qw tsc_known_freq /proc/cpuinfo 2>/dev/null; then
-		khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-		[ -z "$khz" ] || [ "$khz" -eq 0 ] || c+=" tsc_early_khz=$khz"
-	fi
 	# Stride of the full tre_size sweep: every size on the default profile's
 	# sync lane, a sample on its other lanes and under the debug profile's
 	# sanitizers (RUN_ENV overrides it).
@@ -86,19 +97,50 @@ rig_test_selection() {
 	esac
 }
 
-# -smp 2 as two sockets: without ACPI the kernel finds CPUs in SeaBIOS's MP
-# table, which lists one CPU per socket (plain -smp 2 boots with one CPU).
+# QEMU of the profile's architecture, and how its two streams leave it:
+# QEMU_CONSOLE=(args for a console to $1), QEMU_KTAP=(args for the KTAP
+# stream to stdio, or to nowhere with "null").
+# x86_64: -smp 2 as two sockets: without ACPI the kernel finds CPUs in
+# SeaBIOS's MP table, which lists one CPU per socket (plain -smp 2 boots with
+# one CPU); ttyS0 the console, ttyS1 the KTAP stream.
+# arm64: virt with -cpu max (pauth-impdef: TCG's cheap pointer
+# authentication, the architected one costs a QARMA per signed return); one
+# PL011, so the KTAP stream goes to a virtio console (hvc0).
 rig_qemu_base() {
-	QEMU=(qemu-system-x86_64 -machine q35 -cpu max -smp '2,sockets=2,cores=1,threads=1' -m 2G -accel 'tcg,thread=multi'
-		-nographic -no-reboot -nodefaults
-		-kernel "$BUILD/arch/x86/boot/bzImage" -initrd "$STATE/initramfs.cpio.gz")
+	case $(rig_profile_arch "$PROFILE") in
+	arm64)
+		QEMU=(qemu-system-aarch64 -machine virt -cpu 'max,pauth-impdef=on' -smp 2 -m 2G
+			-accel 'tcg,thread=multi' -nographic -no-reboot -nodefaults
+			-kernel "$BUILD/$KIMAGE" -initrd "$STATE/initramfs.cpio.gz")
+		rig_qemu_streams() {
+			QEMU_CONSOLE=(-serial "$1")
+			QEMU_KTAP=(-device virtio-serial-device -chardev "$2,id=ktap" -device 'virtconsole,chardev=ktap')
+		}
+		;;
+	*)
+		QEMU=(qemu-system-x86_64 -machine q35 -cpu max -smp '2,sockets=2,cores=1,threads=1' -m 2G
+			-accel 'tcg,thread=multi' -nographic -no-reboot -nodefaults
+			-kernel "$BUILD/$KIMAGE" -initrd "$STATE/initramfs.cpio.gz")
+		rig_qemu_streams() {
+			QEMU_CONSOLE=(-serial "$1")
+			QEMU_KTAP=(-serial "$2")
+		}
+		;;
+	esac
+}
+
+rig_qemu_check() {
+	command -v "${QEMU[0]}" >/dev/null ||
+		rig_die "${QEMU[0]} not found: run 'make setup' (PROFILE=$PROFILE boots on it)"
 }
 
 rig_shell() {
 	rig_qemu_base
+	rig_qemu_check
+	rig_qemu_streams mon:stdio null
 	rig_log "booting a root shell ($PROFILE); Ctrl-A X quits QEMU"
 	exec 9>&- # let other rig commands run meanwhile
-	exec "${QEMU[@]}" -serial mon:stdio -serial null -append "$(rig_cmdline shell)"
+	exec "${QEMU[@]}" "${QEMU_CONSOLE[@]}" "${QEMU_KTAP[@]}" -append "$(rig_cmdline shell)"
 }
 
 # Reads the KTAP stream from stdin: terminal + $1, and the time of the first
@@ -121,18 +163,20 @@ rig_boot() {
 	local console=$LOGDIR/console.log ktap=$LOGDIR/ktap.log
 	case $limit in '' | *[!0-9]*) rig_die "TIMEOUT must be a number of seconds (got '$limit')" ;; esac
 	rig_qemu_base
+	rig_qemu_check
+	rig_qemu_streams "file:$console" stdio
 	: >"$console"
 	: >"$ktap"
 	rm -f "$LOGDIR/first-ktap"
 	rig_log "booting ($PROFILE, lane ${LANE:-sync}, limit $limit s); console: $(rig_rel "$console")"
-	printf '%s\n' "${QEMU[*]} -serial file:$console -serial stdio -append '$(rig_cmdline test)'" >"$LOGDIR/qemu.cmd"
+	printf '%s\n' "${QEMU[*]} ${QEMU_CONSOLE[*]} ${QEMU_KTAP[*]} -append '$(rig_cmdline test)'" >"$LOGDIR/qemu.cmd"
 	# QEMU reads the kernel and initramfs at start: other rig commands
 	# (another profile, make patches) need not wait for the tests.
 	exec 9>&-
 	start=$(rig_now)
 	set +e
 	# --foreground: Ctrl-C on the terminal reaches QEMU too.
-	timeout --foreground -k 10 "$limit" "${QEMU[@]}" -serial "file:$console" -serial stdio \
+	timeout --foreground -k 10 "$limit" "${QEMU[@]}" "${QEMU_CONSOLE[@]}" "${QEMU_KTAP[@]}" \
 		-append "$(rig_cmdline test)" </dev/null 2>"$LOGDIR/qemu.log" |
 		rig_ktap_tee "$ktap" "$start" "$LOGDIR/first-ktap"
 	rc=${PIPESTATUS[0]}

@@ -10,9 +10,15 @@ rig_config_generate() {
 	local new=$1
 	shift
 	rm -f "$new"
-	KCONFIG_CONFIG=$new make -C "$TREE" O="$BUILD" tinyconfig
+	KCONFIG_CONFIG=$new make -C "$TREE" O="$BUILD" "${KMAKE[@]}" tinyconfig
 	(cd "$(dirname "$new")" && KCONFIG_CONFIG=$new "$TREE/scripts/kconfig/merge_config.sh" -m "$new" "$@")
-	KCONFIG_CONFIG=$new make -C "$TREE" O="$BUILD" olddefconfig
+	KCONFIG_CONFIG=$new make -C "$TREE" O="$BUILD" "${KMAKE[@]}" olddefconfig
+}
+
+# A cross profile needs Debian's cross toolchain (ci/setup.sh installs it).
+rig_cross_check() {
+	[ -z "$CROSS" ] || command -v "${CROSS}gcc" >/dev/null ||
+		rig_die "${CROSS}gcc not found: PROFILE=$PROFILE cross-builds with Debian's gcc-${CROSS%-} (run 'make setup')"
 }
 
 rig_config() {
@@ -36,11 +42,12 @@ rig_config() {
 }
 
 rig_kernel() {
+	rig_cross_check
 	rig_config
-	rig_step "building kernel ($PROFILE, -j$JOBS)" "$LOGDIR/kernel.log" \
-		make -C "$TREE" O="$BUILD" -j"$JOBS" bzImage modules
+	rig_step "building kernel ($PROFILE, ${KMAKE[*]:+${KMAKE[*]}, }-j$JOBS)" "$LOGDIR/kernel.log" \
+		make -C "$TREE" O="$BUILD" "${KMAKE[@]}" -j"$JOBS" "${KIMAGE##*/}" modules
 	if grep -qE '^  (CC|LD|AR|AS|CC \[M\]|LD \[M\]) ' "$LOGDIR/kernel.log"; then
-		rig_log "kernel built in ${RIG_STEP_SECS} s: $(rig_rel "$BUILD/arch/x86/boot/bzImage")"
+		rig_log "kernel built in ${RIG_STEP_SECS} s: $(rig_rel "$BUILD/$KIMAGE")"
 	else
 		rig_log "kernel up to date (checked in ${RIG_STEP_SECS} s)"
 	fi

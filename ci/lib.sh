@@ -7,7 +7,7 @@
 
 RIG_ROOT=${RIG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 RIG_CACHE=${RIG_CACHE:-$RIG_ROOT/.cache}
-RIG_PROFILES="default debug"
+RIG_PROFILES="default debug arm64"
 SERIES=${SERIES:-7.2}
 JOBS=${JOBS:-2}
 PROFILE=${PROFILE:-default}
@@ -104,10 +104,21 @@ rig_validate() {
 # Kconfig fragments of a profile, in merge order. The symbols they request
 # must all end up in the final .config.
 rig_profile_fragments() {
+	local c=$RIG_ROOT/ci/config
 	case $1 in
-	default) echo "$RIG_ROOT/ci/config/base.config" ;;
-	debug) echo "$RIG_ROOT/ci/config/base.config $RIG_ROOT/ci/config/debug.config" ;;
+	default) echo "$c/base.config $c/x86_64.config" ;;
+	debug) echo "$c/base.config $c/x86_64.config $c/debug.config" ;;
+	arm64) echo "$c/base.config $c/arm64.config" ;;
 	*) return 1 ;;
+	esac
+}
+
+# Architecture of a profile's kernel and guest: arm64 is cross-built with
+# Debian's aarch64-linux-gnu toolchain and boots on qemu-system-aarch64.
+rig_profile_arch() {
+	case $1 in
+	arm64) echo arm64 ;;
+	*) echo x86_64 ;;
 	esac
 }
 # Fragment merged into every profile whose symbols are checked only when the
@@ -119,6 +130,9 @@ RIG_OPTIONAL_FRAGMENT=$RIG_ROOT/ci/config/optional.config
 rig_profile_sweep_step() { # PROFILE [LANE]
 	case $1:${2:-sync} in
 	debug:*) echo 4099 ;;
+	# arm64 runs under TCG's slower cross-architecture translation: a
+	# sample of the sizes, like the other lanes
+	arm64:*) echo 61 ;;
 	# Every size is swept on the sync lane; the other lanes change how the
 	# bytes move, not which sizes the rings take: a prime stride of them
 	*:sync) echo 1 ;;
@@ -215,6 +229,33 @@ rig_paths() {
 	BUILD=$RIG_CACHE/build/$PROFILE
 	STATE=$RIG_CACHE/rig/$PROFILE
 	SRCDIR=$RIG_CACHE/src
+	rig_arch_vars "$(rig_profile_arch "$PROFILE")"
+}
+
+# rig_arch_vars ARCH: what building for and booting ARCH takes.
+#   KMAKE     make arguments of every kernel-tree make (ARCH=, CROSS_COMPILE=)
+#   CROSS     the cross toolchain's prefix ("" for the build machine's)
+#   KIMAGE    the kernel image target, relative to the build directory
+#   SYSROOT   the guest's userspace (Debian arm64 packages), "" for x86_64
+#   TRIPLET   Debian's multiarch triplet of the guest's libraries
+# shellcheck disable=SC2034 # used by the other ci/*.sh
+rig_arch_vars() {
+	case $1 in
+	arm64)
+		CROSS=aarch64-linux-gnu-
+		KMAKE=(ARCH=arm64 "CROSS_COMPILE=$CROSS")
+		KIMAGE=arch/arm64/boot/Image
+		SYSROOT=$RIG_CACHE/sysroot/arm64
+		TRIPLET=aarch64-linux-gnu
+		;;
+	*)
+		CROSS=
+		KMAKE=()
+		KIMAGE=arch/x86/boot/bzImage
+		SYSROOT=
+		TRIPLET=x86_64-linux-gnu
+		;;
+	esac
 }
 
 # One rig command per clone at a time (they share the work tree, the builds

@@ -3,8 +3,9 @@
 #
 #   ci/rig.sh validate     check PROFILE and KSRC (prints one line if bad)
 #   ci/rig.sh tree         pristine kernel tree + patches/series in .cache/linux
-#   ci/rig.sh kernel       + configure and build (bzImage modules)
-#   ci/rig.sh initramfs    + mhi kselftests, ktap, busybox initramfs
+#   ci/rig.sh kernel       + configure and build (bzImage or Image, modules)
+#   ci/rig.sh initramfs    + mhi kselftests, ktap, busybox initramfs, board
+#                          artefacts (kselftest and ktap tarballs, modules)
 #   ci/rig.sh run          + boot QEMU, run the tests, judge the logs
 #   ci/rig.sh shell        + boot QEMU with a root shell on the terminal
 #   ci/rig.sh bench        + boot QEMU in bench mode: table, CSV and plot
@@ -13,7 +14,7 @@
 #   ci/rig.sh kselftest-config  tree + x86_64_defconfig + make kselftest-merge
 #                          in a scratch O=: tools/testing/selftests/mhi/config holds
 #
-# Environment: PROFILE (default|debug), KSRC, SERIES, JOBS, TIMEOUT,
+# Environment: PROFILE (default|debug|arm64), KSRC, SERIES, JOBS, TIMEOUT,
 # RUN_ARGS, RUN_ENV, APPEND, OUT. Each step is skipped when up to date.
 set -euo pipefail
 RIG_START=${EPOCHREALTIME/,/.}
@@ -66,6 +67,7 @@ guest() {
 	fi
 	rig_ktap
 	rig_initramfs
+	rig_artefacts
 }
 
 case $cmd in

@@ -2,12 +2,15 @@
 # Installs what the rig needs from Debian's archive and fetches the kernel
 # source (Debian's linux-source-$SERIES) into .cache/src.
 #
-#   ci/setup.sh [all|packages|source]      (default: all)
+#   ci/setup.sh [all|packages|source|sysroot]      (default: all)
 #
 # Packages already installed are not touched (a second run takes a second).
 # The kernel source comes through a private apt configuration under
 # .cache/apt: the machine's apt sources, lists and caches are never touched.
 # REFRESH=1 looks for a newer linux-source-$SERIES even when one is present.
+# "sysroot" unpacks the arm64 guest's userspace (Debian bookworm arm64
+# packages, downloaded through a second private apt configuration in
+# .cache/apt-arm64) into .cache/sysroot/arm64: nothing is installed.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +34,8 @@ RIG_PACKAGES=(
 	postgresql lava-server lava-dispatcher lava-coordinator lavacli
 	# compiler cache shared by every clone of the rig (see ci/lib.sh)
 	ccache
+	# PROFILE=arm64: Debian's cross toolchain and qemu-system-aarch64
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-system-arm
 )
 read -r -a extra <<<"${RIG_EXTRA_PACKAGES:-}"
 RIG_PACKAGES+=("${extra[@]}")
@@ -166,13 +171,83 @@ setup_source() {
 	rig_log "kernel source: $pkg $ver in $(rig_rel "$tarball")"
 }
 
+# --- the arm64 guest's userspace ----------------------------------------------
+
+# Debian bookworm arm64 packages of what the x86_64 guest takes from the build
+# machine (ci/initramfs.sh): busybox-static, dash, bash, GNU timeout and
+# stdbuf, kmod, perl-base, libkmod (with its headers and pkg-config file, for
+# the selftest's HAVE_LIBKMOD build) and the libraries they need. Same release
+# as the cross toolchain's glibc (libc6-dev-arm64-cross is bookworm's 2.36).
+RIG_SYSROOT_PACKAGES=(
+	busybox-static dash bash libtinfo6 coreutils kmod libkmod2 libkmod-dev
+	liblzma5 libzstd1 libssl3 libc6 libcrypt1 perl-base
+)
+APT_ARM64_DIR=$RIG_CACHE/apt-arm64
+APT_ARM64_OPTS=(
+	-o "Dir::Etc::sourcelist=$APT_ARM64_DIR/sources.list"
+	-o "Dir::Etc::sourceparts=/dev/null"
+	-o "Dir::State::Lists=$APT_ARM64_DIR/lists"
+	-o "Dir::State::status=$APT_ARM64_DIR/status"
+	-o "Dir::Cache::archives=$APT_ARM64_DIR/archives"
+	-o "Dir::Cache::pkgcache=$APT_ARM64_DIR/pkgcache.bin"
+	-o "Dir::Cache::srcpkgcache=$APT_ARM64_DIR/srcpkgcache.bin"
+	-o "APT::Architecture=arm64"
+	-o "APT::Architectures=arm64"
+	-o "Acquire::Languages=none"
+	-o "Acquire::Retries=2"
+	-o "Acquire::http::Timeout=30"
+	-o "APT::Sandbox::User=root"
+)
+
+setup_sysroot() {
+	local dir=$RIG_CACHE/sysroot/arm64 log=$RIG_CACHE/logs/setup/sysroot-arm64.log
+	local key=/usr/share/keyrings/debian-archive-keyring.gpg want deb l t
+	want=$(printf '%s\n' "${RIG_SYSROOT_PACKAGES[@]}" | sort | paste -sd' ')
+	if [ -f "$dir/.packages" ] && [ "$(cat "$dir/.packages")" = "$want" ] && [ "${REFRESH:-0}" != 1 ]; then
+		rig_log "arm64 sysroot: present ($(rig_rel "$dir"))"
+		return 0
+	fi
+	mkdir -p "$APT_ARM64_DIR/lists/partial" "$APT_ARM64_DIR/archives/partial" "$RIG_CACHE/logs/setup"
+	: >"$APT_ARM64_DIR/status"
+	cat >"$APT_ARM64_DIR/sources.list" <<EOF
+# Private to the rig: the arm64 guest's userspace (ci/setup.sh sysroot).
+deb [arch=arm64 signed-by=$key] http://deb.debian.org/debian bookworm main
+deb [arch=arm64 signed-by=$key] http://deb.debian.org/debian bookworm-updates main
+deb [arch=arm64 signed-by=$key] http://deb.debian.org/debian-security bookworm-security main
+EOF
+	: >"$log"
+	rig_log "downloading the arm64 guest's packages (${#RIG_SYSROOT_PACKAGES[@]}, private apt config in $(rig_rel "$APT_ARM64_DIR")) ... log: $(rig_rel "$log")"
+	if ! apt-get "${APT_ARM64_OPTS[@]}" update >>"$log" 2>&1 ||
+		grep -qE '^(W: Failed to fetch|E: |W: Some index files failed)' "$log"; then
+		rig_die "cannot reach Debian's archive for the arm64 packages: check the network; log: $(rig_rel "$log")"
+	fi
+	rm -rf "$APT_ARM64_DIR/debs" "$dir"
+	mkdir -p "$APT_ARM64_DIR/debs" "$dir"
+	if ! (cd "$APT_ARM64_DIR/debs" && apt-get "${APT_ARM64_OPTS[@]}" download "${RIG_SYSROOT_PACKAGES[@]/%/:arm64}") >>"$log" 2>&1; then
+		rig_die "downloading the arm64 packages failed: see $(rig_rel "$log")"
+	fi
+	for deb in "$APT_ARM64_DIR"/debs/*.deb; do
+		dpkg-deb -x "$deb" "$dir" >>"$log" 2>&1 || rig_die "cannot unpack $deb; log: $(rig_rel "$log")"
+		basename "$deb" >>"$dir/.debs"
+	done
+	# Absolute symlinks (libkmod.so -> /lib/...) point into the sysroot.
+	while IFS= read -r -d '' l; do
+		t=$(readlink "$l")
+		case $t in /*) ln -sfn "$dir$t" "$l" ;; esac
+	done < <(find "$dir" -type l -print0)
+	printf '%s\n' "$want" >"$dir/.packages"
+	rig_log "arm64 sysroot: $(wc -l <"$dir/.debs") packages in $(rig_rel "$dir")"
+}
+
 main() {
 	rig_paths
 	case ${1:-all} in
 	packages) setup_packages ;;
 	source) setup_source ;;
+	sysroot) setup_sysroot ;;
 	all)
 		setup_packages
+		setup_sysroot
 		if [ -n "$KSRC" ]; then
 			local msg
 			msg=$(rig_check_ksrc "$KSRC") || rig_die "$msg"
@@ -181,7 +256,7 @@ main() {
 			setup_source
 		fi
 		;;
-	*) rig_die "usage: ci/setup.sh [all|packages|source]" ;;
+	*) rig_die "usage: ci/setup.sh [all|packages|source|sysroot]" ;;
 	esac
 }
 

@@ -268,8 +268,8 @@ make_mhi_tree() {
 
 @test "LAVA jobs: hardware jobs pass MHI_LT_HARDWARE=1, the QEMU job MHI_LT_VLINK=1" {
 	cd "$REPO/lava-jobs"
-	for f in modem-host.yaml multinode-host-endpoint.yaml testdefs/mhi-loopback-host.yaml \
-		testdefs/mhi-ep-pair-host.yaml; do
+	for f in modem-host.yaml modem-host-arm64.yaml multinode-host-endpoint.yaml \
+		testdefs/mhi-loopback-host.yaml testdefs/mhi-ep-pair-host.yaml; do
 		run grep -c 'MHI_LT_HARDWARE: "1"' "$f"
 		assert_output 1
 		refute grep -q MHI_LT_VLINK "$f"
@@ -279,6 +279,20 @@ make_mhi_tree() {
 	grep -q 'MHI_LT_VLINK: "1"' qemu-mhi-vlink.yaml
 	grep -q 'export .*MHI_LT_VLINK' qemu-mhi-vlink.yaml
 	refute grep -q MHI_LT_HARDWARE qemu-mhi-vlink.yaml
+}
+
+@test "LAVA jobs: the arm64 board job fetches what the rig's arm64 build makes, nothing of x86_64" {
+	cd "$REPO/lava-jobs"
+	run grep -o 'https://ci.example.org/mhi-loopback/latest/[^ ]*' modem-host-arm64.yaml
+	assert_output "$(printf 'https://ci.example.org/mhi-loopback/latest/arm64/%s\n' \
+		Image board.dtb modules.tar.xz kselftest.tar.gz ktap.tar.gz)"
+	refute grep -qE 'x86|amd64|bzImage|ipxe' modem-host-arm64.yaml
+	# the rig's arm64 profile writes those (ci/initramfs.sh rig_artefacts)
+	run bash -c ". '$REPO/ci/lib.sh'; PROFILE=arm64; rig_paths; echo \${KIMAGE##*/}"
+	assert_output Image
+	for a in modules.tar.xz kselftest.tar.gz ktap.tar.gz; do
+		grep -q "rig_artefacts_tar \"\$a/$a\"" "$REPO/ci/initramfs.sh"
+	done
 }
 
 @test "run-suite: the verdict fails a run in which nothing ran, unless skips are expected" {

@@ -28,7 +28,7 @@ rig_bash() {
 @test "make: unknown PROFILE stops with one line listing the profiles" {
 	run make -s -C "$ROOT" run PROFILE=bogus
 	assert_failure
-	assert_output --partial "unknown PROFILE 'bogus' (valid profiles: default, debug)"
+	assert_output --partial "unknown PROFILE 'bogus' (valid profiles: default, debug, arm64)"
 	assert_equal "${#lines[@]}" 1
 }
 
@@ -42,7 +42,7 @@ rig_bash() {
 @test "rig.sh: unknown PROFILE stops with one error line" {
 	PROFILE=fast run bash "$CI/rig.sh" run
 	assert_failure
-	assert_output "[rig] error: unknown PROFILE 'fast' (valid profiles: default, debug)"
+	assert_output "[rig] error: unknown PROFILE 'fast' (valid profiles: default, debug, arm64)"
 }
 
 @test "make: KSRC that does not exist stops with one line" {
@@ -95,6 +95,76 @@ rig_bash() {
 	RUN_ENV='=x' rig_bash 'rig_cmdline test' boot.sh
 	assert_failure
 	assert_output --partial "NAME=VALUE"
+}
+
+@test "PROFILE=arm64: cross make arguments, Image, virt's console and KTAP device, sweep stride 61" {
+	PROFILE=arm64 rig_bash 'rig_paths; echo "${KMAKE[*]} | $KIMAGE | $CROSS | $TRIPLET | ${SYSROOT#"$RIG_CACHE"/}"'
+	assert_success
+	assert_output "ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- | arch/arm64/boot/Image | aarch64-linux-gnu- | aarch64-linux-gnu | sysroot/arm64"
+	PROFILE=default rig_bash 'rig_paths; echo "${#KMAKE[@]} | $KIMAGE | $CROSS | $SYSROOT"'
+	assert_output "0 | arch/x86/boot/bzImage |  | "
+	rig_bash 'for p in default debug arm64; do echo "$p $(rig_profile_arch $p) $(rig_profile_fragments $p | xargs -n1 basename | paste -sd+)"; done'
+	assert_output "$(printf '%s\n' 'default x86_64 base.config+x86_64.config' \
+		'debug x86_64 base.config+x86_64.config+debug.config' 'arm64 arm64 base.config+arm64.config')"
+	PROFILE=arm64 rig_bash 'rig_cmdline test' boot.sh
+	assert_success
+	assert_output --regexp '^console=ttyAMA0 rig.ktap=/dev/hvc0 '
+	assert_output --partial '"rig.env=MHI_LT_SWEEP_STEP=61"'
+	refute_output --partial 'tsc'
+	PROFILE=default rig_bash 'rig_cmdline test' boot.sh
+	assert_output --regexp '^console=ttyS0 tsc=reliable '
+	refute_output --partial 'rig.ktap='
+	# QEMU: the KTAP stream leaves through a virtio console on virt, the
+	# second UART on q35
+	PROFILE=arm64 rig_bash 'rig_paths; rig_qemu_base; rig_qemu_streams file:c stdio; echo "${QEMU[*]} ${QEMU_CONSOLE[*]} ${QEMU_KTAP[*]}"' boot.sh
+	assert_output --regexp '^qemu-system-aarch64 -machine virt -cpu max,pauth-impdef=on .*-kernel .*/build/arm64/arch/arm64/boot/Image .*-serial file:c -device virtio-serial-device -chardev stdio,id=ktap -device virtconsole,chardev=ktap$'
+	PROFILE=default rig_bash 'rig_paths; rig_qemu_base; rig_qemu_streams file:c stdio; echo "${QEMU[*]} ${QEMU_CONSOLE[*]} ${QEMU_KTAP[*]}"' boot.sh
+	assert_output --regexp '^qemu-system-x86_64 -machine q35 .*/build/default/arch/x86/boot/bzImage .*-serial file:c -serial stdio$'
+}
+
+@test "guest init: rig.ktap= moves the KTAP stream, only to a /dev node" {
+	grep -q '^	rig.ktap=/dev/\*) out=${tok#rig.ktap=} ;;$' "$CI/guest/init"
+	grep -q '^out=/dev/ttyS1$' "$CI/guest/init"
+}
+
+# A fake cross sysroot made of the build machine's own libraries: dash needs
+# libc and the program interpreter, nothing else.
+@test "sysroot libraries: interpreter and NEEDED copied transitively; a missing one stops with its name" {
+	local libc interp
+	libc=$(ldd /bin/dash | sed -n 's/.*libc.so.6 => \([^ ]*\).*/\1/p')
+	interp=$(readelf -l /bin/dash | sed -n 's/.*interpreter: \(.*\)\]/\1/p')
+	mkdir -p "$T/sys/lib/x86_64-linux-gnu" "$T/sys$(dirname "$interp")" "$T/root/bin"
+	cp -L "$libc" "$T/sys/lib/x86_64-linux-gnu/"
+	cp -L "$interp" "$T/sys$interp"
+	# libc names the interpreter by its soname, found in the triplet's dir
+	cp -L "$interp" "$T/sys/lib/x86_64-linux-gnu/"
+	cp /bin/dash "$T/root/bin/"
+	rig_bash "SYSROOT='$T/sys' TRIPLET=x86_64-linux-gnu; rig_copy_libs_sysroot '$T/root'" initramfs.sh
+	assert_success
+	[ -f "$T/root/lib/x86_64-linux-gnu/libc.so.6" ]
+	[ -f "$T/root$interp" ]
+	run find "$T/root" -type f
+	assert_equal "${#lines[@]}" 4
+	# bash needs libtinfo too, which this sysroot lacks
+	cp /bin/bash "$T/root/bin/"
+	rig_bash "SYSROOT='$T/sys' TRIPLET=x86_64-linux-gnu PROFILE=arm64; rig_copy_libs_sysroot '$T/root'" initramfs.sh
+	assert_failure
+	assert_output "[rig] error: /bin/bash needs libtinfo.so.6, which the arm64 sysroot does not have: add its Debian package to RIG_SYSROOT_PACKAGES (ci/setup.sh)"
+}
+
+@test "board artefacts: tarballs are reproducible and hold what the jobs unpack" {
+	mkdir -p "$T/ks/mhi" "$T/out"
+	echo x >"$T/ks/mhi/mhi_loopback_test"
+	echo 'mhi:mhi_loopback_test' >"$T/ks/kselftest-list.txt"
+	rig_bash "rig_artefacts_tar '$T/out/kselftest.tar.gz' '$T/ks' ." initramfs.sh
+	assert_success
+	cp "$T/out/kselftest.tar.gz" "$T/first"
+	touch "$T/ks/mhi/mhi_loopback_test"
+	rig_bash "rig_artefacts_tar '$T/out/kselftest.tar.gz' '$T/ks' ." initramfs.sh
+	cmp "$T/first" "$T/out/kselftest.tar.gz"
+	run tar -tzvf "$T/out/kselftest.tar.gz"
+	assert_line --regexp ' 0/0 .* \./mhi/mhi_loopback_test$'
+	assert_line --regexp '\./kselftest-list.txt$'
 }
 
 @test "T= selects one test, a fixture or the canary; bad names and double selections are refused" {
@@ -212,7 +282,7 @@ rig_bash() {
 }
 
 @test "the profiles' fragments exist and request each symbol once" {
-	for p in default debug; do
+	for p in default debug arm64; do
 		rig_bash "rig_profile_fragments $p"
 		assert_success
 		for f in $output; do

@@ -1423,7 +1423,7 @@ static int vlink_check_dma(struct device *dev)
 #if defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE) || \
 	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
 	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL)
-	dev->dma_coherent = true;
+	dev_set_dma_coherent(dev);
 #endif
 
 	if (!dev_is_dma_coherent(dev)) {
