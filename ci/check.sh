@@ -9,7 +9,8 @@
 #   the mhi kselftests in QEMU, one boot per lane (ci/lib.sh rig_lane_args):
 #     profile default: lanes sync, async and bounce
 #     profile debug:   lane async-bounce (sanitizers see late device writes)
-#     profile arm64:   lane sync (cross-built, qemu-system-aarch64 virt, TCG)
+#     profile arm64:   lane ctrl-intmod (cross-built, qemu-system-aarch64 virt,
+#                      TCG; LOOPBACK on the control event ring, moderated)
 #   ci/static.sh                       (make static, on the default build)
 #   lava-jobs/check.sh                 (if it exists; boots the default image)
 # Every part runs even when an earlier one failed; the last line counts the
@@ -64,7 +65,7 @@ if [ -d tools/testing/ktap ]; then
 	run_one "ktap check" "$LOG/ktap.log" make -C tools/testing/ktap check
 fi
 
-for run in default:sync default:async default:bounce debug:async-bounce arm64:sync; do
+for run in default:sync default:async default:bounce debug:async-bounce arm64:ctrl-intmod; do
 	profile=${run%%:*} lane=${run#*:}
 	rig_log "check: make run PROFILE=$profile LANE=$lane"
 	# Not logs/<profile>/latest: other rig commands may run meanwhile.

@@ -142,7 +142,9 @@ rig_profile_sweep_step() { # PROFILE [LANE]
 
 rig_profile_held_iters() {
 	case $1 in
-	debug) echo 50 ;;
+	# each held iteration waits for a release: 50 show the overlap, the
+	# default x86 lanes run the long series
+	debug | arm64) echo 50 ;;
 	*) echo 200 ;;
 	esac
 }
