@@ -72,6 +72,7 @@
 #include <linux/spinlock.h>
 #include <linux/string_choices.h>
 #include <linux/timer.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "ep/internal.h"
@@ -91,6 +92,7 @@
 #define VLINK_CTRL_ER_ELEMENTS	64
 #define VLINK_POLL_MS		10
 #define VLINK_RELEASE_WAIT_MS	10000
+#define VLINK_HOLD_TIMEOUT_MS	30000
 
 static unsigned int nr_links = 1;
 module_param(nr_links, uint, 0444);
@@ -140,6 +142,7 @@ struct vlink_fault {
  * @ep_irqs: interrupts delivered to the endpoint
  * @xlate_errors: endpoint accesses outside host memory or the data window
  * @echo_delays: downlink payload writes held by @delay_echo_ms so far
+ * @hold_timeouts: writes held by @hold_echo that nothing released in time
  */
 struct vlink_stats {
 	atomic64_t ul_bytes;
@@ -151,6 +154,7 @@ struct vlink_stats {
 	atomic64_t ep_irqs;
 	atomic64_t xlate_errors;
 	atomic64_t echo_delays;
+	atomic64_t hold_timeouts;
 };
 
 /**
@@ -194,6 +198,13 @@ struct vlink_stats {
  * @corrupt_len: knob: number of bytes flipped from there (at least 1)
  * @fail_dma: knob: endpoint payload transfers that fail
  * @delay_echo_ms: delay before every downlink payload write
+ * @hold_echo: knob: downlink payload writes held until a release event
+ * @holding: writes held by @hold_echo now
+ * @hold_events: release events so far: command doorbells, cuts, unbinds of
+ *		 an endpoint client of this link, disarming @hold_echo
+ * @hold_wq: held writes wait here for @hold_events to move
+ * @ep_bus: bus of the endpoint devices, while @ep_bus_nb is registered
+ * @ep_bus_nb: sees endpoint clients of this link being unbound
  * @debugfs: debugfs directory of the link
  */
 struct vlink {
@@ -239,6 +250,12 @@ struct vlink {
 	u32 corrupt_len;
 	struct vlink_fault fail_dma;
 	u32 delay_echo_ms;
+	struct vlink_fault hold_echo;
+	atomic_t holding;
+	atomic_t hold_events;
+	wait_queue_head_t hold_wq;
+	const struct bus_type *ep_bus;
+	struct notifier_block ep_bus_nb;
 
 	struct dentry *debugfs;
 };
@@ -288,6 +305,18 @@ static bool vlink_fault_fire(struct vlink_fault *fault)
 
 	atomic64_inc(&fault->fired);
 	return true;
+}
+
+/*
+ * Something a held race is about happened: the host rang the command
+ * doorbell (a channel RESET or STOP), the wire was cut, an endpoint client
+ * of the link is being unbound, or the knob was disarmed. Every write held
+ * by hold_echo at that moment goes on.
+ */
+static void vlink_hold_release(struct vlink *vl)
+{
+	atomic_inc(&vl->hold_events);
+	wake_up_all(&vl->hold_wq);
 }
 
 /*
@@ -555,8 +584,12 @@ static void vlink_host_write_reg(struct mhi_controller *host, void __iomem *addr
 	latched = !READ_ONCE(vl->cut) && vlink_latch(vl, offset);
 	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
 
-	if (latched)
-		vlink_ep_evaluate(vl);
+	if (!latched)
+		return;
+
+	vlink_ep_evaluate(vl);
+	if (offset == EP_CRDB_LOWER)
+		vlink_hold_release(vl);
 }
 
 static int vlink_host_runtime_get(struct mhi_controller *host)
@@ -726,6 +759,31 @@ static bool vlink_echo_fault(struct vlink *vl, struct vlink_fault *fault)
 	       vlink_fault_fire(fault);
 }
 
+/*
+ * An armed hold_echo holds the write until vlink_hold_release(): the test
+ * that armed it knows from hold_echo_fired that a start is in flight, and
+ * the removal it then does releases the write, however long it takes. The
+ * write that nothing releases goes on after VLINK_HOLD_TIMEOUT_MS, loudly:
+ * the test was not what it meant to be.
+ */
+static void vlink_hold(struct vlink *vl)
+{
+	/* Only an event after the fire count moved may release this write */
+	int events = atomic_read(&vl->hold_events);
+
+	if (!vlink_fault_fire(&vl->hold_echo))
+		return;
+
+	atomic_inc(&vl->holding);
+	if (!wait_event_timeout(vl->hold_wq, atomic_read(&vl->hold_events) != events,
+				msecs_to_jiffies(VLINK_HOLD_TIMEOUT_MS))) {
+		atomic64_inc(&vl->stats.hold_timeouts);
+		dev_err(vl->dev, "Held echo not released in %u ms: no command doorbell, cut or endpoint unbind\n",
+			VLINK_HOLD_TIMEOUT_MS);
+	}
+	atomic_dec(&vl->holding);
+}
+
 /* Downlink payload: the endpoint to host memory. */
 static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 {
@@ -734,6 +792,8 @@ static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 
 	if (vlink_fault_fire(&vl->fail_dma))
 		return -EIO;
+
+	vlink_hold(vl);
 
 	if (delay_ms) {
 		atomic64_inc(&vl->stats.echo_delays);
@@ -887,6 +947,20 @@ static void vlink_ep_power_work(struct work_struct *work)
 	complete(&vl->ep_powered);
 }
 
+/* An endpoint client of this link is about to be unbound */
+static int vlink_ep_bus_notify(struct notifier_block *nb, unsigned long action,
+			       void *data)
+{
+	struct vlink *vl = container_of(nb, struct vlink, ep_bus_nb);
+	struct device *dev = data;
+
+	if (action == BUS_NOTIFY_UNBIND_DRIVER && dev->parent &&
+	    dev->parent->parent == vl->dev)
+		vlink_hold_release(vl);
+
+	return NOTIFY_DONE;
+}
+
 static int vlink_ep_register(struct vlink *vl)
 {
 	struct mhi_ep_cntrl *ep;
@@ -917,6 +991,14 @@ static int vlink_ep_register(struct vlink *vl)
 
 	vl->ep = ep;
 
+	/* The endpoint core's bus is not exported; its controller device is on it */
+	vl->ep_bus_nb.notifier_call = vlink_ep_bus_notify;
+	ret = bus_register_notifier(ep->mhi_dev->dev.bus, &vl->ep_bus_nb);
+	if (ret)
+		dev_warn(vl->dev, "Endpoint unbinds release no held echo: %d\n", ret);
+	else
+		vl->ep_bus = ep->mhi_dev->dev.bus;
+
 	return 0;
 }
 
@@ -929,6 +1011,11 @@ static void vlink_ep_unregister(struct vlink *vl)
 {
 	struct mhi_ep_cntrl *ep = vl->ep;
 	unsigned long deadline = jiffies + msecs_to_jiffies(VLINK_RELEASE_WAIT_MS);
+
+	if (vl->ep_bus) {
+		bus_unregister_notifier(vl->ep_bus, &vl->ep_bus_nb);
+		vl->ep_bus = NULL;
+	}
 
 	vl->ep = NULL;
 	mhi_ep_unregister_controller(ep);
@@ -952,6 +1039,7 @@ static void vlink_cut(struct vlink *vl)
 	raw_spin_lock_irqsave(&vl->reg_lock, flags);
 	WRITE_ONCE(vl->cut, true);
 	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
+	vlink_hold_release(vl);
 
 	timer_delete_sync(&vl->poll_timer);
 	irq_work_sync(&vl->ep_iw);
@@ -1101,6 +1189,9 @@ static int vlink_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "ep_irqs=%lld\n", atomic64_read(&st->ep_irqs));
 	seq_printf(s, "xlate_errors=%lld\n", atomic64_read(&st->xlate_errors));
 	seq_printf(s, "echo_delays=%lld\n", atomic64_read(&st->echo_delays));
+	seq_printf(s, "hold_echo_fired=%lld\n", atomic64_read(&vl->hold_echo.fired));
+	seq_printf(s, "echo_held=%d\n", atomic_read(&vl->holding));
+	seq_printf(s, "hold_timeouts=%lld\n", atomic64_read(&st->hold_timeouts));
 	seq_printf(s, "drop_echo_fired=%lld\n", atomic64_read(&vl->drop_echo.fired));
 	seq_printf(s, "corrupt_echo_fired=%lld\n", atomic64_read(&vl->corrupt_echo.fired));
 	seq_printf(s, "fail_dma_fired=%lld\n", atomic64_read(&vl->fail_dma.fired));
@@ -1221,6 +1312,32 @@ static const struct file_operations vlink_power_fops = {
 	.llseek = noop_llseek,
 };
 
+static int vlink_hold_echo_get(void *data, u64 *val)
+{
+	struct vlink *vl = data;
+
+	*val = atomic_read(&vl->hold_echo.left);
+
+	return 0;
+}
+
+/* Arm for @val writes; disarming (0) also releases the writes held now */
+static int vlink_hold_echo_set(void *data, u64 val)
+{
+	struct vlink *vl = data;
+
+	if (val > INT_MAX)
+		return -EINVAL;
+
+	atomic_set(&vl->hold_echo.left, val);
+	if (!val)
+		vlink_hold_release(vl);
+
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(vlink_hold_echo_fops, vlink_hold_echo_get, vlink_hold_echo_set,
+			 "%llu\n");
+
 static void vlink_debugfs_init(struct vlink *vl, int id)
 {
 	char name[16];
@@ -1241,6 +1358,7 @@ static void vlink_debugfs_init(struct vlink *vl, int id)
 	debugfs_create_u32("corrupt_len", 0600, vl->debugfs, &vl->corrupt_len);
 	debugfs_create_atomic_t("fail_dma", 0600, vl->debugfs, &vl->fail_dma.left);
 	debugfs_create_u32("delay_echo_ms", 0600, vl->debugfs, &vl->delay_echo_ms);
+	debugfs_create_file_unsafe("hold_echo", 0600, vl->debugfs, vl, &vlink_hold_echo_fops);
 }
 
 static void vlink_irqs_free(void *data)
@@ -1414,6 +1532,7 @@ static int vlink_probe(struct platform_device *pdev)
 	timer_setup(&vl->poll_timer, vlink_poll, 0);
 	INIT_WORK(&vl->ep_power_work, vlink_ep_power_work);
 	init_completion(&vl->ep_powered);
+	init_waitqueue_head(&vl->hold_wq);
 	platform_set_drvdata(pdev, vl);
 
 	ret = vlink_dma_init(vl, pdev->id);

@@ -37,6 +37,7 @@ static int vlink_kunit_init(struct kunit *test)
 
 	k->vl.dev = dev;
 	raw_spin_lock_init(&k->vl.reg_lock);
+	init_waitqueue_head(&k->vl.hold_wq);
 	k->vl.ep_iw = IRQ_WORK_INIT_HARD(vlink_kunit_ep_iw);
 	dev_set_drvdata(dev, &k->vl);
 

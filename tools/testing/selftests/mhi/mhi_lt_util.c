@@ -704,7 +704,7 @@ int lt_vlink_stat(const char *key, unsigned long long *val)
 
 static const char * const lt_knobs[] = {
 	"drop_echo", "corrupt_echo", "echo_skip", "corrupt_offset", "corrupt_len",
-	"delay_echo_ms", "fail_dma",
+	"delay_echo_ms", "fail_dma", "hold_echo",
 	LT_EP_KNOB "truncate_echo", LT_EP_KNOB "extend_echo", LT_EP_KNOB "duplicate_echo",
 	LT_EP_KNOB "reorder_echo", LT_EP_KNOB "fault_skip", LT_EP_KNOB "fault_len",
 };
