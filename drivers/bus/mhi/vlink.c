@@ -21,9 +21,11 @@
  *   (write-1-to-clear) before every latch and every time the interrupt line
  *   is evaluated (vlink_kunit.c tests this register model). The line
  *   is level-triggered: it is asserted while any unmasked status bit is set,
- *   and it is evaluated after every latching write, whenever the endpoint's
- *   interrupt is unmasked, and periodically, because the endpoint can also
- *   unmask a doorbell by a plain store that nothing here can observe.
+ *   and it is evaluated after every latching write and whenever the
+ *   endpoint's interrupt is unmasked. The endpoint can also open the mask of
+ *   a doorbell by a plain store that nothing here can observe, so while a
+ *   doorbell is latched under a closed mask, and only then, a timer polls
+ *   the line; an idle link never polls.
  *
  * - Interrupts in both directions are delivered by this driver's own irq
  *   domain from hard irq_work, so the MHI cores run their handlers in real
@@ -142,6 +144,7 @@ struct vlink_fault {
  * @ep_irqs: interrupts delivered to the endpoint
  * @xlate_errors: endpoint accesses outside host memory or the data window
  * @echo_delays: downlink payload writes held by @delay_echo_ms so far
+ * @polls: expirations of the poll timer
  * @hold_timeouts: writes held by @hold_echo that nothing released in time
  */
 struct vlink_stats {
@@ -154,6 +157,7 @@ struct vlink_stats {
 	atomic64_t ep_irqs;
 	atomic64_t xlate_errors;
 	atomic64_t echo_delays;
+	atomic64_t polls;
 	atomic64_t hold_timeouts;
 };
 
@@ -172,7 +176,7 @@ struct vlink_stats {
  * @host_pending: host vectors raised and not yet delivered
  * @host_iw: delivers @host_pending
  * @ep_iw: delivers the endpoint doorbell line
- * @poll_timer: periodic evaluation of the endpoint line
+ * @poll_timer: evaluates the endpoint line while vlink_poll_needed()
  * @host: host controller
  * @host_chans: host channel configuration
  * @host_events: host event ring configuration
@@ -375,6 +379,81 @@ static bool vlink_ep_line(struct vlink *vl)
 	return level;
 }
 
+/* Channel doorbell bits of row @row that the endpoint's channels use */
+static u32 vlink_ep_chdb_row(int row)
+{
+	u32 bits = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vlink_ep_channels); i++)
+		if (vlink_ep_channels[i].num / MHI_MASK_CH_LEN == row)
+			bits |= BIT(vlink_ep_channels[i].num % MHI_MASK_CH_LEN);
+
+	return bits;
+}
+
+/* Status bits latched and not acknowledged, under a closed mask */
+static u32 vlink_latched_masked(struct vlink *vl, u32 status, u32 clear, u32 mask)
+{
+	return READ_ONCE(*vlink_reg(vl, status)) & ~READ_ONCE(*vlink_reg(vl, clear)) &
+	       ~READ_ONCE(*vlink_reg(vl, mask));
+}
+
+/*
+ * Whether the line must be polled: a doorbell is latched under a closed
+ * mask. The endpoint core opens a mask with a plain store to the register
+ * file (a channel's when the channel starts, the control and command ones
+ * when it enables them), which nothing here can observe, and hardware
+ * raises its line at that store. Every other way the line can rise is
+ * seen: a host write latches here, and the endpoint's irq unmask evaluates.
+ * An acknowledgment stored in a clear register counts as done, as
+ * write-1-to-clear does: nothing is folded here.
+ *
+ * Only doorbells whose mask the endpoint core can open count: the control
+ * and command ones, and those of the channels of its configuration, which
+ * it opens when the host starts them. The others stay latched under their
+ * closed mask for good, and the host rings two of them all the time: the
+ * device wake doorbell (channel 127) around its transfers, and an event
+ * ring doorbell after every event ring it processes (the endpoint core
+ * never opens those masks nor handles them). With them, every link that
+ * ever carried data would poll forever.
+ *
+ * Called with reg_lock held.
+ */
+static bool vlink_poll_needed(struct vlink *vl)
+{
+	u32 closed, chans;
+	int i;
+
+	lockdep_assert_held(&vl->reg_lock);
+
+	closed = vlink_latched_masked(vl, MHI_CTRL_INT_STATUS, MHI_CTRL_INT_CLEAR,
+				      MHI_CTRL_INT_MASK) & MHI_CTRL_INT_MASK_MASK;
+	for (i = 0; i < MHI_MASK_ROWS_CH_DB; i++) {
+		chans = vlink_ep_chdb_row(i);
+		if (chans)
+			closed |= vlink_latched_masked(vl, MHI_CHDB_INT_STATUS_n(i),
+						       MHI_CHDB_INT_CLEAR_n(i),
+						       MHI_CHDB_INT_MASK_n(i)) & chans;
+	}
+
+	return closed;
+}
+
+/*
+ * Arm the poll if it is needed; called with reg_lock held. Never once the
+ * wire is cut: vlink_cut() stops the timer after setting cut under the
+ * same lock, and nothing arms it again.
+ */
+static void vlink_poll_update(struct vlink *vl)
+{
+	lockdep_assert_held(&vl->reg_lock);
+
+	if (!READ_ONCE(vl->cut) && vlink_poll_needed(vl) &&
+	    !timer_pending(&vl->poll_timer))
+		mod_timer(&vl->poll_timer, jiffies + msecs_to_jiffies(VLINK_POLL_MS));
+}
+
 static bool vlink_ep_line_asserted(struct vlink *vl)
 {
 	unsigned long flags;
@@ -382,6 +461,7 @@ static bool vlink_ep_line_asserted(struct vlink *vl)
 
 	raw_spin_lock_irqsave(&vl->reg_lock, flags);
 	level = !READ_ONCE(vl->cut) && vlink_ep_line(vl);
+	vlink_poll_update(vl);
 	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
 
 	return level;
@@ -418,12 +498,13 @@ static void vlink_host_irq_work(struct irq_work *work)
 	}
 }
 
+/* The evaluation re-arms the poll for as long as it is needed */
 static void vlink_poll(struct timer_list *t)
 {
 	struct vlink *vl = timer_container_of(vl, t, poll_timer);
 
+	atomic64_inc(&vl->stats.polls);
 	vlink_ep_evaluate(vl);
-	mod_timer(&vl->poll_timer, jiffies + msecs_to_jiffies(VLINK_POLL_MS));
 }
 
 /* Host vectors: edge-triggered MSIs. */
@@ -655,6 +736,7 @@ static void *vlink_xlate(struct vlink *vl, u64 addr, size_t size)
 static void vlink_ep_raise_irq(struct mhi_ep_cntrl *ep, u32 vector)
 {
 	struct vlink *vl = ep_to_vlink(ep);
+	unsigned long flags;
 
 	if (vector >= VLINK_NR_HOST_IRQS) {
 		dev_warn_ratelimited(vl->dev, "Endpoint raised host vector %u of %d\n",
@@ -664,6 +746,15 @@ static void vlink_ep_raise_irq(struct mhi_ep_cntrl *ep, u32 vector)
 
 	if (READ_ONCE(vl->cut))
 		return;
+
+	/*
+	 * The endpoint core closes a channel's mask while it processes a
+	 * command, whose completion event comes here: a doorbell the host rang
+	 * meanwhile may now be latched under it.
+	 */
+	raw_spin_lock_irqsave(&vl->reg_lock, flags);
+	vlink_poll_update(vl);
+	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
 
 	/* The event and the ring context update must be visible first */
 	smp_mb__before_atomic();
@@ -1135,7 +1226,6 @@ static int vlink_power_up(struct vlink *vl)
 	/* Client devices are created by the host state worker */
 	flush_work(&vl->host->st_worker);
 
-	mod_timer(&vl->poll_timer, jiffies + msecs_to_jiffies(VLINK_POLL_MS));
 	vl->up = true;
 	dev_info(vl->dev, "Link up: %s <-> %s\n", dev_name(&vl->host->mhi_dev->dev),
 		 dev_name(&vl->ep->mhi_dev->dev));
@@ -1189,6 +1279,7 @@ static int vlink_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "ep_irqs=%lld\n", atomic64_read(&st->ep_irqs));
 	seq_printf(s, "xlate_errors=%lld\n", atomic64_read(&st->xlate_errors));
 	seq_printf(s, "echo_delays=%lld\n", atomic64_read(&st->echo_delays));
+	seq_printf(s, "polls=%lld\n", atomic64_read(&st->polls));
 	seq_printf(s, "hold_echo_fired=%lld\n", atomic64_read(&vl->hold_echo.fired));
 	seq_printf(s, "echo_held=%d\n", atomic_read(&vl->holding));
 	seq_printf(s, "hold_timeouts=%lld\n", atomic64_read(&st->hold_timeouts));
