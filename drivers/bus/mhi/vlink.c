@@ -167,7 +167,8 @@ struct vlink_stats {
  *	 parent of both controllers
  * @lock: serialises power transitions
  * @up: the link is powered up
- * @cut: the wire is cut: no doorbell, interrupt or DMA crosses the link
+ * @cut: the wire is cut: no doorbell, interrupt or DMA crosses the link, and
+ *	 host register reads return all-ones while host writes are dropped
  * @regs: the register file (the endpoint's view, MHI block at 0x100)
  * @reg_lock: protects the emulated interrupt registers
  * @domain: irq domain of the host vectors and the endpoint doorbell line
@@ -589,6 +590,16 @@ static int vlink_host_read_reg(struct mhi_controller *host, void __iomem *addr,
 	if (WARN_ON_ONCE(offset < 0 || offset >= host->reg_len || offset % 4))
 		return -EIO;
 
+	/*
+	 * A dead PCIe link: the read completes with all-ones, as readl() does
+	 * for a controller such as pci_generic. The host core reads MHISTATUS
+	 * as MHI_STATE_SYS_ERR then.
+	 */
+	if (READ_ONCE(vl->cut)) {
+		*out = U32_MAX;
+		return 0;
+	}
+
 	*out = READ_ONCE(*vlink_reg(vl, MHI_REG_OFFSET + offset));
 
 	return 0;
@@ -655,6 +666,12 @@ static void vlink_host_write_reg(struct mhi_controller *host, void __iomem *addr
 	offset += MHI_REG_OFFSET;
 
 	raw_spin_lock_irqsave(&vl->reg_lock, flags);
+	/* A dead PCIe link: the write reaches nothing */
+	if (READ_ONCE(vl->cut)) {
+		raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
+		return;
+	}
+
 	if (offset == EP_MHICFG &&
 	    FIELD_GET(MHICFG_NER_MASK, val) > ARRAY_SIZE(vl->host_events))
 		dev_warn_ratelimited(vl->dev, "Host asks for %lu event rings, the endpoint has %zu\n",
@@ -662,7 +679,7 @@ static void vlink_host_write_reg(struct mhi_controller *host, void __iomem *addr
 				     ARRAY_SIZE(vl->host_events));
 
 	WRITE_ONCE(*vlink_reg(vl, offset), val);
-	latched = !READ_ONCE(vl->cut) && vlink_latch(vl, offset);
+	latched = vlink_latch(vl, offset);
 	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
 
 	if (!latched)
@@ -1122,7 +1139,11 @@ static void vlink_ep_unregister(struct vlink *vl)
 	kfree(ep);
 }
 
-/* Cut the wire: from now on nothing crosses the link. */
+/*
+ * Cut the wire: from now on nothing crosses the link. To the host it is a
+ * dead PCIe link: its register reads return all-ones and its writes are
+ * dropped.
+ */
 static void vlink_cut(struct vlink *vl)
 {
 	unsigned long flags;

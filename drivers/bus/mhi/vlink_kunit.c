@@ -12,6 +12,7 @@
 #include <kunit/test.h>
 
 struct vlink_kunit {
+	struct kunit *test;
 	struct vlink vl;
 	struct mhi_controller host;
 	atomic_t ep_irqs;
@@ -46,6 +47,7 @@ static int vlink_kunit_init(struct kunit *test)
 	k->host.cntrl_dev = dev;
 	k->host.regs = (void __iomem __force *)(k->vl.regs + MHI_REG_OFFSET);
 	k->host.reg_len = VLINK_REGS_SIZE - MHI_REG_OFFSET;
+	k->test = test;
 	test->priv = k;
 
 	return 0;
@@ -304,6 +306,49 @@ static void vlink_kunit_cut_latches_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&k->ep_irqs), 0);
 }
 
+static u32 vlink_kunit_read(struct vlink_kunit *k, u32 offset)
+{
+	u32 val = 0;
+
+	KUNIT_EXPECT_EQ(k->test, vlink_host_read_reg(&k->host, k->host.regs + offset -
+						     MHI_REG_OFFSET, &val), 0);
+
+	return val;
+}
+
+/*
+ * While the wire is cut the host sees a dead PCIe link: every register
+ * reads all-ones, and no write reaches the register file, not even one
+ * that latches nothing. The registers are the host's again once it is
+ * mended.
+ */
+static void vlink_kunit_cut_reads_ones_drops_writes(struct kunit *test)
+{
+	struct vlink_kunit *k = test->priv;
+
+	*vlink_reg(&k->vl, EP_MHISTATUS) = FIELD_PREP(MHISTATUS_MHISTATE_MASK, MHI_STATE_M0);
+	KUNIT_EXPECT_EQ(test, vlink_kunit_read(k, EP_MHISTATUS),
+			FIELD_PREP(MHISTATUS_MHISTATE_MASK, MHI_STATE_M0));
+
+	WRITE_ONCE(k->vl.cut, true);
+	KUNIT_EXPECT_EQ(test, vlink_kunit_read(k, EP_MHISTATUS), U32_MAX);
+	KUNIT_EXPECT_EQ(test, vlink_kunit_read(k, EP_CRCBAP_LOWER), U32_MAX);
+
+	vlink_kunit_write(k, EP_CRCBAP_LOWER, 0x1000);
+	vlink_kunit_write(k, EP_MHICTRL, FIELD_PREP(MHICTRL_MHISTATE_MASK, MHI_STATE_M0));
+	vlink_kunit_write(k, CHDB_LOWER_n(1), 0x2000);
+	KUNIT_EXPECT_EQ(test, *vlink_reg(&k->vl, EP_CRCBAP_LOWER), 0);
+	KUNIT_EXPECT_EQ(test, *vlink_reg(&k->vl, EP_MHICTRL), 0);
+	KUNIT_EXPECT_EQ(test, *vlink_reg(&k->vl, CHDB_LOWER_n(1)), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&k->vl.stats.ctrl_writes), 0);
+
+	WRITE_ONCE(k->vl.cut, false);
+	KUNIT_EXPECT_EQ(test, vlink_kunit_read(k, EP_MHISTATUS),
+			FIELD_PREP(MHISTATUS_MHISTATE_MASK, MHI_STATE_M0));
+	vlink_kunit_write(k, EP_CRCBAP_LOWER, 0x1000);
+	KUNIT_EXPECT_EQ(test, vlink_kunit_read(k, EP_CRCBAP_LOWER), 0x1000);
+}
+
 static struct kunit_case vlink_kunit_cases[] = {
 	KUNIT_CASE(vlink_kunit_doorbell_raises_line),
 	KUNIT_CASE(vlink_kunit_masked_doorbell_waits),
@@ -313,6 +358,7 @@ static struct kunit_case vlink_kunit_cases[] = {
 	KUNIT_CASE(vlink_kunit_cut_latches_nothing),
 	KUNIT_CASE(vlink_kunit_poll_needed_only_masked),
 	KUNIT_CASE(vlink_kunit_poll_armed_only_while_needed),
+	KUNIT_CASE(vlink_kunit_cut_reads_ones_drops_writes),
 	{}
 };
 
