@@ -21,9 +21,11 @@
  *   (write-1-to-clear) before every latch and every time the interrupt line
  *   is evaluated (vlink_kunit.c tests this register model). The line
  *   is level-triggered: it is asserted while any unmasked status bit is set,
- *   and it is evaluated after every latching write, whenever the endpoint's
- *   interrupt is unmasked, and periodically, because the endpoint can also
- *   unmask a doorbell by a plain store that nothing here can observe.
+ *   and it is evaluated after every latching write and whenever the
+ *   endpoint's interrupt is unmasked. The endpoint can also open the mask of
+ *   a doorbell by a plain store that nothing here can observe, so while a
+ *   doorbell is latched under a closed mask, and only then, a timer polls
+ *   the line; an idle link never polls.
  *
  * - Interrupts in both directions are delivered by this driver's own irq
  *   domain from hard irq_work, so the MHI cores run their handlers in real
@@ -72,6 +74,7 @@
 #include <linux/spinlock.h>
 #include <linux/string_choices.h>
 #include <linux/timer.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "ep/internal.h"
@@ -92,6 +95,7 @@
 #define VLINK_POLL_MS		10
 #define VLINK_MSI_DELAY_MAX_US	10000
 #define VLINK_RELEASE_WAIT_MS	10000
+#define VLINK_HOLD_TIMEOUT_MS	30000
 
 static unsigned int nr_links = 1;
 module_param(nr_links, uint, 0444);
@@ -152,6 +156,8 @@ struct vlink_fault {
  * @xlate_errors: endpoint accesses outside host memory or the data window
  * @echo_delays: downlink payload writes held by @delay_echo_ms so far
  * @msi_delays: endpoint interrupts slowed down by @msi_delay_us so far
+ * @polls: expirations of the poll timer
+ * @hold_timeouts: writes held by @hold_echo that nothing released in time
  */
 struct vlink_stats {
 	atomic64_t ul_bytes;
@@ -164,6 +170,8 @@ struct vlink_stats {
 	atomic64_t xlate_errors;
 	atomic64_t echo_delays;
 	atomic64_t msi_delays;
+	atomic64_t polls;
+	atomic64_t hold_timeouts;
 };
 
 /**
@@ -172,7 +180,8 @@ struct vlink_stats {
  *	 parent of both controllers
  * @lock: serialises power transitions
  * @up: the link is powered up
- * @cut: the wire is cut: no doorbell, interrupt or DMA crosses the link
+ * @cut: the wire is cut: no doorbell, interrupt or DMA crosses the link, and
+ *	 host register reads return all-ones while host writes are dropped
  * @regs: the register file (the endpoint's view, MHI block at 0x100)
  * @reg_lock: protects the emulated interrupt registers
  * @domain: irq domain of the host vectors and the endpoint doorbell line
@@ -181,7 +190,7 @@ struct vlink_stats {
  * @host_pending: host vectors raised and not yet delivered
  * @host_iw: delivers @host_pending
  * @ep_iw: delivers the endpoint doorbell line
- * @poll_timer: periodic evaluation of the endpoint line
+ * @poll_timer: evaluates the endpoint line while vlink_poll_needed()
  * @host: host controller
  * @host_chans: host channel configuration
  * @host_events: host event ring configuration
@@ -211,6 +220,13 @@ struct vlink_stats {
  * @delay_echo_ms: delay before every downlink payload write
  * @msi_delay_us: time each endpoint interrupt write takes, in us (at most
  *	VLINK_MSI_DELAY_MAX_US)
+ * @hold_echo: knob: downlink payload writes held until a release event
+ * @holding: writes held by @hold_echo now
+ * @hold_events: release events so far: command doorbells, cuts, unbinds of
+ *		 an endpoint client of this link, disarming @hold_echo
+ * @hold_wq: held writes wait here for @hold_events to move
+ * @ep_bus: bus of the endpoint devices, while @ep_bus_nb is registered
+ * @ep_bus_nb: sees endpoint clients of this link being unbound
  * @debugfs: debugfs directory of the link
  */
 struct vlink {
@@ -258,6 +274,12 @@ struct vlink {
 	struct vlink_fault fail_ul_event;
 	u32 delay_echo_ms;
 	u32 msi_delay_us;
+	struct vlink_fault hold_echo;
+	atomic_t holding;
+	atomic_t hold_events;
+	wait_queue_head_t hold_wq;
+	const struct bus_type *ep_bus;
+	struct notifier_block ep_bus_nb;
 
 	struct dentry *debugfs;
 };
@@ -307,6 +329,18 @@ static bool vlink_fault_fire(struct vlink_fault *fault)
 
 	atomic64_inc(&fault->fired);
 	return true;
+}
+
+/*
+ * Something a held race is about happened: the host rang the command
+ * doorbell (a channel RESET or STOP), the wire was cut, an endpoint client
+ * of the link is being unbound, or the knob was disarmed. Every write held
+ * by hold_echo at that moment goes on.
+ */
+static void vlink_hold_release(struct vlink *vl)
+{
+	atomic_inc(&vl->hold_events);
+	wake_up_all(&vl->hold_wq);
 }
 
 /*
@@ -365,6 +399,81 @@ static bool vlink_ep_line(struct vlink *vl)
 	return level;
 }
 
+/* Channel doorbell bits of row @row that the endpoint's channels use */
+static u32 vlink_ep_chdb_row(int row)
+{
+	u32 bits = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vlink_ep_channels); i++)
+		if (vlink_ep_channels[i].num / MHI_MASK_CH_LEN == row)
+			bits |= BIT(vlink_ep_channels[i].num % MHI_MASK_CH_LEN);
+
+	return bits;
+}
+
+/* Status bits latched and not acknowledged, under a closed mask */
+static u32 vlink_latched_masked(struct vlink *vl, u32 status, u32 clear, u32 mask)
+{
+	return READ_ONCE(*vlink_reg(vl, status)) & ~READ_ONCE(*vlink_reg(vl, clear)) &
+	       ~READ_ONCE(*vlink_reg(vl, mask));
+}
+
+/*
+ * Whether the line must be polled: a doorbell is latched under a closed
+ * mask. The endpoint core opens a mask with a plain store to the register
+ * file (a channel's when the channel starts, the control and command ones
+ * when it enables them), which nothing here can observe, and hardware
+ * raises its line at that store. Every other way the line can rise is
+ * seen: a host write latches here, and the endpoint's irq unmask evaluates.
+ * An acknowledgment stored in a clear register counts as done, as
+ * write-1-to-clear does: nothing is folded here.
+ *
+ * Only doorbells whose mask the endpoint core can open count: the control
+ * and command ones, and those of the channels of its configuration, which
+ * it opens when the host starts them. The others stay latched under their
+ * closed mask for good, and the host rings two of them all the time: the
+ * device wake doorbell (channel 127) around its transfers, and an event
+ * ring doorbell after every event ring it processes (the endpoint core
+ * never opens those masks nor handles them). With them, every link that
+ * ever carried data would poll forever.
+ *
+ * Called with reg_lock held.
+ */
+static bool vlink_poll_needed(struct vlink *vl)
+{
+	u32 closed, chans;
+	int i;
+
+	lockdep_assert_held(&vl->reg_lock);
+
+	closed = vlink_latched_masked(vl, MHI_CTRL_INT_STATUS, MHI_CTRL_INT_CLEAR,
+				      MHI_CTRL_INT_MASK) & MHI_CTRL_INT_MASK_MASK;
+	for (i = 0; i < MHI_MASK_ROWS_CH_DB; i++) {
+		chans = vlink_ep_chdb_row(i);
+		if (chans)
+			closed |= vlink_latched_masked(vl, MHI_CHDB_INT_STATUS_n(i),
+						       MHI_CHDB_INT_CLEAR_n(i),
+						       MHI_CHDB_INT_MASK_n(i)) & chans;
+	}
+
+	return closed;
+}
+
+/*
+ * Arm the poll if it is needed; called with reg_lock held. Never once the
+ * wire is cut: vlink_cut() stops the timer after setting cut under the
+ * same lock, and nothing arms it again.
+ */
+static void vlink_poll_update(struct vlink *vl)
+{
+	lockdep_assert_held(&vl->reg_lock);
+
+	if (!READ_ONCE(vl->cut) && vlink_poll_needed(vl) &&
+	    !timer_pending(&vl->poll_timer))
+		mod_timer(&vl->poll_timer, jiffies + msecs_to_jiffies(VLINK_POLL_MS));
+}
+
 static bool vlink_ep_line_asserted(struct vlink *vl)
 {
 	unsigned long flags;
@@ -372,6 +481,7 @@ static bool vlink_ep_line_asserted(struct vlink *vl)
 
 	raw_spin_lock_irqsave(&vl->reg_lock, flags);
 	level = !READ_ONCE(vl->cut) && vlink_ep_line(vl);
+	vlink_poll_update(vl);
 	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
 
 	return level;
@@ -408,12 +518,13 @@ static void vlink_host_irq_work(struct irq_work *work)
 	}
 }
 
+/* The evaluation re-arms the poll for as long as it is needed */
 static void vlink_poll(struct timer_list *t)
 {
 	struct vlink *vl = timer_container_of(vl, t, poll_timer);
 
+	atomic64_inc(&vl->stats.polls);
 	vlink_ep_evaluate(vl);
-	mod_timer(&vl->poll_timer, jiffies + msecs_to_jiffies(VLINK_POLL_MS));
 }
 
 /* Host vectors: edge-triggered MSIs. */
@@ -498,6 +609,16 @@ static int vlink_host_read_reg(struct mhi_controller *host, void __iomem *addr,
 	if (WARN_ON_ONCE(offset < 0 || offset >= host->reg_len || offset % 4))
 		return -EIO;
 
+	/*
+	 * A dead PCIe link: the read completes with all-ones, as readl() does
+	 * for a controller such as pci_generic. The host core reads MHISTATUS
+	 * as MHI_STATE_SYS_ERR then.
+	 */
+	if (READ_ONCE(vl->cut)) {
+		*out = U32_MAX;
+		return 0;
+	}
+
 	*out = READ_ONCE(*vlink_reg(vl, MHI_REG_OFFSET + offset));
 
 	return 0;
@@ -564,6 +685,12 @@ static void vlink_host_write_reg(struct mhi_controller *host, void __iomem *addr
 	offset += MHI_REG_OFFSET;
 
 	raw_spin_lock_irqsave(&vl->reg_lock, flags);
+	/* A dead PCIe link: the write reaches nothing */
+	if (READ_ONCE(vl->cut)) {
+		raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
+		return;
+	}
+
 	if (offset == EP_MHICFG &&
 	    FIELD_GET(MHICFG_NER_MASK, val) > ARRAY_SIZE(vl->host_events))
 		dev_warn_ratelimited(vl->dev, "Host asks for %lu event rings, the endpoint has %zu\n",
@@ -571,11 +698,15 @@ static void vlink_host_write_reg(struct mhi_controller *host, void __iomem *addr
 				     ARRAY_SIZE(vl->host_events));
 
 	WRITE_ONCE(*vlink_reg(vl, offset), val);
-	latched = !READ_ONCE(vl->cut) && vlink_latch(vl, offset);
+	latched = vlink_latch(vl, offset);
 	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
 
-	if (latched)
-		vlink_ep_evaluate(vl);
+	if (!latched)
+		return;
+
+	vlink_ep_evaluate(vl);
+	if (offset == EP_CRDB_LOWER)
+		vlink_hold_release(vl);
 }
 
 static int vlink_host_runtime_get(struct mhi_controller *host)
@@ -642,6 +773,7 @@ static void vlink_ep_raise_irq(struct mhi_ep_cntrl *ep, u32 vector)
 {
 	struct vlink *vl = ep_to_vlink(ep);
 	u32 delay_us;
+	unsigned long flags;
 
 	if (vector >= VLINK_NR_HOST_IRQS) {
 		dev_warn_ratelimited(vl->dev, "Endpoint raised host vector %u of %d\n",
@@ -651,6 +783,15 @@ static void vlink_ep_raise_irq(struct mhi_ep_cntrl *ep, u32 vector)
 
 	if (READ_ONCE(vl->cut))
 		return;
+
+	/*
+	 * The endpoint core closes a channel's mask while it processes a
+	 * command, whose completion event comes here: a doorbell the host rang
+	 * meanwhile may now be latched under it.
+	 */
+	raw_spin_lock_irqsave(&vl->reg_lock, flags);
+	vlink_poll_update(vl);
+	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
 
 	/* The event and the ring context update must be visible first */
 	smp_mb__before_atomic();
@@ -778,6 +919,31 @@ static bool vlink_echo_fault(struct vlink *vl, struct vlink_fault *fault)
 	       vlink_fault_fire(fault);
 }
 
+/*
+ * An armed hold_echo holds the write until vlink_hold_release(): the test
+ * that armed it knows from hold_echo_fired that a start is in flight, and
+ * the removal it then does releases the write, however long it takes. The
+ * write that nothing releases goes on after VLINK_HOLD_TIMEOUT_MS, loudly:
+ * the test was not what it meant to be.
+ */
+static void vlink_hold(struct vlink *vl)
+{
+	/* Only an event after the fire count moved may release this write */
+	int events = atomic_read(&vl->hold_events);
+
+	if (!vlink_fault_fire(&vl->hold_echo))
+		return;
+
+	atomic_inc(&vl->holding);
+	if (!wait_event_timeout(vl->hold_wq, atomic_read(&vl->hold_events) != events,
+				msecs_to_jiffies(VLINK_HOLD_TIMEOUT_MS))) {
+		atomic64_inc(&vl->stats.hold_timeouts);
+		dev_err(vl->dev, "Held echo not released in %u ms: no command doorbell, cut or endpoint unbind\n",
+			VLINK_HOLD_TIMEOUT_MS);
+	}
+	atomic_dec(&vl->holding);
+}
+
 /* Downlink payload: the endpoint to host memory. */
 static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 {
@@ -786,6 +952,8 @@ static int vlink_dl_transfer(struct vlink *vl, struct mhi_ep_buf_info *info)
 
 	if (vlink_fault_fire(&vl->fail_dma))
 		return -EIO;
+
+	vlink_hold(vl);
 
 	if (delay_ms) {
 		atomic64_inc(&vl->stats.echo_delays);
@@ -939,6 +1107,20 @@ static void vlink_ep_power_work(struct work_struct *work)
 	complete(&vl->ep_powered);
 }
 
+/* An endpoint client of this link is about to be unbound */
+static int vlink_ep_bus_notify(struct notifier_block *nb, unsigned long action,
+			       void *data)
+{
+	struct vlink *vl = container_of(nb, struct vlink, ep_bus_nb);
+	struct device *dev = data;
+
+	if (action == BUS_NOTIFY_UNBIND_DRIVER && dev->parent &&
+	    dev->parent->parent == vl->dev)
+		vlink_hold_release(vl);
+
+	return NOTIFY_DONE;
+}
+
 static int vlink_ep_register(struct vlink *vl)
 {
 	struct mhi_ep_cntrl *ep;
@@ -969,6 +1151,14 @@ static int vlink_ep_register(struct vlink *vl)
 
 	vl->ep = ep;
 
+	/* The endpoint core's bus is not exported; its controller device is on it */
+	vl->ep_bus_nb.notifier_call = vlink_ep_bus_notify;
+	ret = bus_register_notifier(ep->mhi_dev->dev.bus, &vl->ep_bus_nb);
+	if (ret)
+		dev_warn(vl->dev, "Endpoint unbinds release no held echo: %d\n", ret);
+	else
+		vl->ep_bus = ep->mhi_dev->dev.bus;
+
 	return 0;
 }
 
@@ -981,6 +1171,11 @@ static void vlink_ep_unregister(struct vlink *vl)
 {
 	struct mhi_ep_cntrl *ep = vl->ep;
 	unsigned long deadline = jiffies + msecs_to_jiffies(VLINK_RELEASE_WAIT_MS);
+
+	if (vl->ep_bus) {
+		bus_unregister_notifier(vl->ep_bus, &vl->ep_bus_nb);
+		vl->ep_bus = NULL;
+	}
 
 	vl->ep = NULL;
 	mhi_ep_unregister_controller(ep);
@@ -996,7 +1191,11 @@ static void vlink_ep_unregister(struct vlink *vl)
 	kfree(ep);
 }
 
-/* Cut the wire: from now on nothing crosses the link. */
+/*
+ * Cut the wire: from now on nothing crosses the link. To the host it is a
+ * dead PCIe link: its register reads return all-ones and its writes are
+ * dropped.
+ */
 static void vlink_cut(struct vlink *vl)
 {
 	unsigned long flags;
@@ -1004,6 +1203,7 @@ static void vlink_cut(struct vlink *vl)
 	raw_spin_lock_irqsave(&vl->reg_lock, flags);
 	WRITE_ONCE(vl->cut, true);
 	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
+	vlink_hold_release(vl);
 
 	timer_delete_sync(&vl->poll_timer);
 	irq_work_sync(&vl->ep_iw);
@@ -1099,7 +1299,6 @@ static int vlink_power_up(struct vlink *vl)
 	/* Client devices are created by the host state worker */
 	flush_work(&vl->host->st_worker);
 
-	mod_timer(&vl->poll_timer, jiffies + msecs_to_jiffies(VLINK_POLL_MS));
 	vl->up = true;
 	dev_info(vl->dev, "Link up: %s <-> %s\n", dev_name(&vl->host->mhi_dev->dev),
 		 dev_name(&vl->ep->mhi_dev->dev));
@@ -1174,6 +1373,10 @@ static int vlink_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "xlate_errors=%lld\n", atomic64_read(&st->xlate_errors));
 	seq_printf(s, "echo_delays=%lld\n", atomic64_read(&st->echo_delays));
 	seq_printf(s, "msi_delays=%lld\n", atomic64_read(&st->msi_delays));
+	seq_printf(s, "polls=%lld\n", atomic64_read(&st->polls));
+	seq_printf(s, "hold_echo_fired=%lld\n", atomic64_read(&vl->hold_echo.fired));
+	seq_printf(s, "echo_held=%d\n", atomic_read(&vl->holding));
+	seq_printf(s, "hold_timeouts=%lld\n", atomic64_read(&st->hold_timeouts));
 	seq_printf(s, "drop_echo_fired=%lld\n", atomic64_read(&vl->drop_echo.fired));
 	seq_printf(s, "corrupt_echo_fired=%lld\n", atomic64_read(&vl->corrupt_echo.fired));
 	seq_printf(s, "fail_dma_fired=%lld\n", atomic64_read(&vl->fail_dma.fired));
@@ -1295,6 +1498,32 @@ static const struct file_operations vlink_power_fops = {
 	.llseek = noop_llseek,
 };
 
+static int vlink_hold_echo_get(void *data, u64 *val)
+{
+	struct vlink *vl = data;
+
+	*val = atomic_read(&vl->hold_echo.left);
+
+	return 0;
+}
+
+/* Arm for @val writes; disarming (0) also releases the writes held now */
+static int vlink_hold_echo_set(void *data, u64 val)
+{
+	struct vlink *vl = data;
+
+	if (val > INT_MAX)
+		return -EINVAL;
+
+	atomic_set(&vl->hold_echo.left, val);
+	if (!val)
+		vlink_hold_release(vl);
+
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(vlink_hold_echo_fops, vlink_hold_echo_get, vlink_hold_echo_set,
+			 "%llu\n");
+
 static void vlink_debugfs_init(struct vlink *vl, int id)
 {
 	char name[16];
@@ -1317,6 +1546,7 @@ static void vlink_debugfs_init(struct vlink *vl, int id)
 	debugfs_create_atomic_t("fail_ul_event", 0600, vl->debugfs, &vl->fail_ul_event.left);
 	debugfs_create_u32("delay_echo_ms", 0600, vl->debugfs, &vl->delay_echo_ms);
 	debugfs_create_u32("msi_delay_us", 0600, vl->debugfs, &vl->msi_delay_us);
+	debugfs_create_file_unsafe("hold_echo", 0600, vl->debugfs, vl, &vlink_hold_echo_fops);
 }
 
 static void vlink_irqs_free(void *data)
@@ -1492,6 +1722,7 @@ static int vlink_probe(struct platform_device *pdev)
 	timer_setup(&vl->poll_timer, vlink_poll, 0);
 	INIT_WORK(&vl->ep_power_work, vlink_ep_power_work);
 	init_completion(&vl->ep_powered);
+	init_waitqueue_head(&vl->hold_wq);
 	platform_set_drvdata(pdev, vl);
 
 	ret = vlink_dma_init(vl, pdev->id);

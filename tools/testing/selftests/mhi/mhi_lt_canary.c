@@ -361,6 +361,7 @@ int lt_canary_main(void)
 		{ "corrupt_echo", EIO, true },
 		{ "delay_echo_ms", ETIMEDOUT, false },
 		{ "fail_dma", ETIMEDOUT, true },
+		{ "hold_echo", ETIMEDOUT, true },
 	};
 	size_t i;
 	int cap;

@@ -150,7 +150,7 @@ void lt_prepare(const char *want)
 void lt_print_info(void)
 {
 	static const char * const knobs[] = {
-		"drop_echo", "corrupt_echo", "delay_echo_ms", "fail_dma",
+		"drop_echo", "corrupt_echo", "delay_echo_ms", "fail_dma", "hold_echo",
 	};
 	char names[LT_MAX_DEVS][LT_NAME_LEN], key[64];
 	unsigned long long fired;

@@ -742,7 +742,7 @@ bool lt_ep_hook_present(const char *hook)
 
 static const char * const lt_knobs[] = {
 	"drop_echo", "corrupt_echo", "echo_skip", "corrupt_offset", "corrupt_len",
-	"delay_echo_ms", "fail_dma", "fail_ul_event", "msi_delay_us",
+	"delay_echo_ms", "fail_dma", "fail_ul_event", "msi_delay_us", "hold_echo",
 	LT_EP_KNOB "truncate_echo", LT_EP_KNOB "extend_echo", LT_EP_KNOB "duplicate_echo",
 	LT_EP_KNOB "reorder_echo", LT_EP_KNOB "oversize_echo", LT_EP_KNOB "fault_skip",
 	LT_EP_KNOB "fault_len",

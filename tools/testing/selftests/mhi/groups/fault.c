@@ -450,3 +450,21 @@ TEST_F_TIMEOUT(fault, ul_event_lost, LT_FAULT_TIMEOUT)
 	EXPECT_EQ(0, lt_knob_set("fail_ul_event", 0));
 	lt_expect_recovered(_metadata, self->cap);
 }
+
+/*
+ * The link polls its endpoint line only while a doorbell is latched under a
+ * closed mask, which the endpoint may open by a store the link cannot see:
+ * an idle link, right after a start that passed, never polls.
+ */
+TEST_F_TIMEOUT(fault, idle_link_does_not_poll, LT_FAULT_TIMEOUT)
+{
+	unsigned long ms = lt_env_ulong("MHI_LT_IDLE_MS", 1000);
+	unsigned long long p0 = 0, p1 = 0;
+
+	if (lt_vlink_stat("polls", &p0))
+		SKIP(return, "the link does not count its polls");
+	lt_sleep_ms(ms);
+	ASSERT_EQ(0, lt_vlink_stat("polls", &p1));
+	ksft_print_msg("polls=%llu before and %llu after %lu ms idle\n", p0, p1, ms);
+	EXPECT_EQ(p0, p1) TH_LOG("the idle link polled %llu times in %lu ms", p1 - p0, ms);
+}

@@ -8,10 +8,17 @@
  */
 
 /*
- * A start held in flight: the link's delay knob holds the echo, and its
- * echo_delays counter says when it does, so the removal that follows
- * provably overlaps a start that reached the device.
+ * A start held in flight: the link's hold_echo knob holds the echo until the
+ * removal itself releases it (the host's channel RESET command, the cut
+ * wire, the endpoint client's unbind), and its hold_echo_fired counter says
+ * when the echo is held, so the removal that follows provably overlaps a
+ * start that reached the device, however slow the machine is.
  */
+
+/* Longer than the link's safety timeout of a hold (VLINK_HOLD_TIMEOUT_MS) */
+#define LT_HOLD_END_WAIT_MS	45000
+#define LT_HOLD_TIMEOUT_MSG	"Held echo not released"
+#define LT_HOLD_NOT_RELEASED	"the removal did not release the held echo, the link's safety timeout did"
 struct lt_held {
 	pthread_t th;
 	int ret;
@@ -36,7 +43,7 @@ static int lt_hold_start(struct lt_held *h, unsigned int ms)
 	int ret;
 
 	memset(h, 0, sizeof(*h));
-	ret = lt_vlink_stat("echo_delays", &d0);
+	ret = lt_vlink_stat("hold_echo_fired", &d0);
 	if (ret)
 		return ret;
 	ret = pthread_create(&h->th, NULL, lt_held_run, h);
@@ -44,9 +51,68 @@ static int lt_hold_start(struct lt_held *h, unsigned int ms)
 		return -ret;
 	do {
 		lt_sleep_ms(1);
-		ret = lt_vlink_stat("echo_delays", &d);
+		ret = lt_vlink_stat("hold_echo_fired", &d);
 	} while (!ret && d == d0 && lt_now_ns() < end);
 	return ret ? ret : d == d0 ? -ETIMEDOUT : 0;
+}
+
+/*
+ * 0 once the link holds no echo any more, and no hold ended by the link's
+ * safety timeout since @timeouts0 was read (-ETIMEDOUT if one did, -EBUSY
+ * if an echo is still held).
+ */
+static int lt_hold_end(unsigned long long timeouts0)
+{
+	unsigned long long held = 1, timeouts = 0;
+	uint64_t end = lt_now_ns() + LT_HOLD_END_WAIT_MS * 1000000ULL;
+	int ret;
+
+	while (!(ret = lt_vlink_stat("echo_held", &held)) && held && lt_now_ns() < end)
+		lt_sleep_ms(5);
+	if (ret)
+		return ret;
+	if (held)
+		return -EBUSY;
+	ret = lt_vlink_stat("hold_timeouts", &timeouts);
+	return ret ? ret : timeouts != timeouts0 ? -ETIMEDOUT : 0;
+}
+
+/* A reader of the kernel log from now on, or -1 */
+static int lt_held_log_open(void)
+{
+	int fd;
+
+	if (lt.fake)
+		return -1;
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * Whether the link logged a hold that its safety timeout ended, since the
+ * last call: the only witness once the link itself went away.
+ */
+static bool lt_held_log_timeout(int fd)
+{
+	char rec[4096];
+	int lost = 0;
+	bool hit = false;
+	ssize_t n;
+
+	while (fd >= 0) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && (errno == EINTR || (errno == EPIPE && lost++ < 1000)))
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		hit = hit || strstr(rec, LT_HOLD_TIMEOUT_MSG);
+	}
+	return hit;
 }
 
 typedef int (*lt_remove_fn)(struct __test_metadata *_metadata);
@@ -154,20 +220,20 @@ static void lt_held_race(struct __test_metadata *_metadata, const struct lt_remo
 {
 	unsigned long iters = lt_env_ulong("MHI_LT_HELD_ITERS", 200), i;
 	unsigned long overlaps = 0, wanted = 0, passes = 0, other = 0;
-	unsigned int hold = lt_env_ulong("MHI_LT_HOLD_MS", 100);
+	unsigned long long timeouts0 = 0;
 	uint32_t rng = lt.seed;
 	uint64_t t_rm;
 	struct lt_held h;
-	int ret;
+	int ret, log;
 
-	if (!lt_knob_usable("delay_echo_ms"))
-		SKIP(return, "no delay knob on this link");
-	if (hold >= lt.deadline_ms / 2)
-		hold = lt.deadline_ms / 2;
-	ksft_print_msg("seed=%u iterations=%lu hold=%u ms\n", lt.seed, iters, hold);
+	if (!lt_knob_usable("hold_echo"))
+		SKIP(return, "no hold knob on this link");
+	log = lt_held_log_open();
+	ksft_print_msg("seed=%u iterations=%lu hold=until released\n", lt.seed, iters);
 	for (i = 0; i < iters; i++) {
 		ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 1 + lt_rand(&rng) % 4096));
-		ASSERT_EQ(0, lt_knob_set("delay_echo_ms", hold));
+		ASSERT_EQ(0, lt_vlink_stat("hold_timeouts", &timeouts0));
+		ASSERT_EQ(0, lt_knob_set("hold_echo", 1));
 		ret = lt_hold_start(&h, lt.deadline_ms);
 		t_rm = lt_now_ns();
 		EXPECT_EQ(0, ret) TH_LOG("iteration %lu: echo never held: %s", i, lt_errname(ret));
@@ -175,8 +241,16 @@ static void lt_held_race(struct __test_metadata *_metadata, const struct lt_remo
 		EXPECT_EQ(0, ret) TH_LOG("iteration %lu: removal: %s", i, lt_errname(ret));
 		if (h.th)
 			pthread_join(h.th, NULL);
-		if (!rm->link_goes)
-			EXPECT_EQ(0, lt_knob_set("delay_echo_ms", 0));
+		/* The held echo must have been released by the removal itself */
+		if (!rm->link_goes) {
+			ret = lt_hold_end(timeouts0);
+			ASSERT_EQ(0, ret) TH_LOG("iteration %lu: %s: %s", i, LT_HOLD_NOT_RELEASED,
+						 lt_errname(ret));
+			EXPECT_EQ(0, lt_knob_set("hold_echo", 0));
+		}
+		ASSERT_FALSE(lt_held_log_timeout(log))
+			TH_LOG("iteration %lu: %s: the kernel log says \"%s\"", i,
+			       LT_HOLD_NOT_RELEASED, LT_HOLD_TIMEOUT_MSG);
 		if (h.t0 && h.t0 < t_rm && h.t1 > t_rm)
 			overlaps++;
 		if (h.ret == rm->want)
@@ -189,7 +263,7 @@ static void lt_held_race(struct __test_metadata *_metadata, const struct lt_remo
 		ASSERT_EQ(0, lt_wait_bound(true, LT_BIND_WAIT_MS))
 			TH_LOG("iteration %lu: %s did not come back", i, lt.dev);
 		if (rm->link_goes)
-			ASSERT_EQ(0, lt_knob_set("delay_echo_ms", 0));
+			ASSERT_EQ(0, lt_knob_set("hold_echo", 0));
 		ret = lt_start_here(_metadata, NULL);
 		if (!ret)
 			passes++;
@@ -201,6 +275,8 @@ static void lt_held_race(struct __test_metadata *_metadata, const struct lt_remo
 			break;		/* enough said, and each failure costs time */
 		}
 	}
+	if (log >= 0)
+		close(log);
 	ksft_print_msg("held_iterations=%lu overlaps=%lu %s=%lu passes=%lu\n", i,
 		       overlaps, rm->want ? lt_errname(rm->want) : "passed", wanted, passes);
 	EXPECT_EQ(iters, overlaps) TH_LOG("held starts that overlapped the removal");
