@@ -14,14 +14,16 @@
  * queue_us (queueing every buffer, which rings the doorbells), first_echo_us
  * (from the first buffer queued to the first DL completion) and the rest,
  * each the mean of a start; doorbells is the number of channel doorbells the
- * virtual link saw per start (-1 without the link). Reported, never
- * asserted.
+ * virtual link saw per start (-1 without the link). The latency line adds
+ * the in-kernel median and p99, and the medians of queue and first echo.
+ * Reported, never asserted.
  */
 #define LT_BENCH_FMT	"bench: tre_size=%u,num_tre=%d,bytes=%llu,seconds=%.6f,mbps=%.6f," \
 			"kernel_seconds=%.6f,kernel_mbps=%.6f,doorbells=%.2f," \
 			"queue_us=%.1f,first_echo_us=%.1f\n"
 #define LT_LATENCY_FMT	"bench: latency,starts=%lu,min_us=%.1f,p50_us=%.1f,p99_us=%.1f," \
-			"max_us=%.1f,kernel_p50_us=%.1f,kernel_p99_us=%.1f\n"
+			"max_us=%.1f,kernel_p50_us=%.1f,kernel_p99_us=%.1f," \
+			"queue_p50_us=%.1f,first_echo_p50_us=%.1f\n"
 
 static int lt_cmp_u64(const void *a, const void *b)
 {
@@ -148,7 +150,7 @@ TEST_F_TIMEOUT(measure, throughput, LT_MEASURE_TIMEOUT)
 TEST_F_TIMEOUT(measure, start_latency_1B, LT_MEASURE_TIMEOUT)
 {
 	unsigned long n = lt_env_ulong("MHI_LT_LAT_STARTS", 200), i, nk = 0;
-	uint64_t *v, *k;
+	uint64_t *v, *k, *q, *f;
 	int ret;
 
 	if (!n || n > 1000000)
@@ -156,7 +158,11 @@ TEST_F_TIMEOUT(measure, start_latency_1B, LT_MEASURE_TIMEOUT)
 	v = calloc(n, sizeof(*v));
 	ASSERT_NE(NULL, v);
 	k = calloc(n, sizeof(*k));
+	q = calloc(n, sizeof(*q));
+	f = calloc(n, sizeof(*f));
 	ASSERT_NE(NULL, k);
+	ASSERT_NE(NULL, q);
+	ASSERT_NE(NULL, f);
 	ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 1));
 	ASSERT_EQ(0, lt_attr_set_ulong("num_tre", 1));
 	for (i = 0; i < n; i++) {
@@ -164,12 +170,14 @@ TEST_F_TIMEOUT(measure, start_latency_1B, LT_MEASURE_TIMEOUT)
 		EXPECT_EQ(0, ret) TH_LOG("start %lu of %lu: %s", i + 1, n, lt_errname(ret));
 		if (ret)
 			break;
-		k[nk] = lt_kernel_ns(NULL, NULL);
+		k[nk] = lt_kernel_ns(&q[nk], &f[nk]);
 		if (k[nk])
 			nk++;
 	}
 	if (nk) {
 		qsort(k, nk, sizeof(*k), lt_cmp_u64);
+		qsort(q, nk, sizeof(*q), lt_cmp_u64);
+		qsort(f, nk, sizeof(*f), lt_cmp_u64);
 		lt_measure("kernel_start_latency_1B_p50", lt_us(lt_pct(k, nk, 50)), "us");
 		lt_measure("kernel_start_latency_1B_p99", lt_us(lt_pct(k, nk, 99)), "us");
 	}
@@ -180,8 +188,12 @@ TEST_F_TIMEOUT(measure, start_latency_1B, LT_MEASURE_TIMEOUT)
 		ksft_print_msg(LT_LATENCY_FMT, i, lt_us(v[0]), lt_us(lt_pct(v, i, 50)),
 			       lt_us(lt_pct(v, i, 99)), lt_us(v[i - 1]),
 			       nk ? lt_us(lt_pct(k, nk, 50)) : 0,
-			       nk ? lt_us(lt_pct(k, nk, 99)) : 0);
+			       nk ? lt_us(lt_pct(k, nk, 99)) : 0,
+			       nk ? lt_us(lt_pct(q, nk, 50)) : 0,
+			       nk ? lt_us(lt_pct(f, nk, 50)) : 0);
 	}
+	free(f);
+	free(q);
 	free(k);
 	free(v);
 }
