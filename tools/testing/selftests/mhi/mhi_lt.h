@@ -130,6 +130,8 @@ struct lt_report {
 	uint32_t crc32;
 	unsigned long long mismatch;	/* ULLONG_MAX: none */
 	unsigned long long duration_ns;
+	unsigned long long queue_ns;		/* 0: not reported */
+	unsigned long long first_echo_ns;	/* 0: not reported or no echo */
 	int result;
 };
 

@@ -168,6 +168,11 @@ int lt_report_read(struct lt_report *r)
 	r->mismatch = v[7];
 	r->duration_ns = v[8];
 	r->result = (int)(long long)v[9];
+	/* the breakdown of the start's time, for the measure group only */
+	if (lt_report_field(text, "queue_ns", &r->queue_ns))
+		r->queue_ns = 0;
+	if (lt_report_field(text, "first_echo_ns", &r->first_echo_ns))
+		r->first_echo_ns = 0;
 	return 0;
 }
 

@@ -197,9 +197,16 @@ static struct mhi_ep_loopback_echo *mhi_ep_loopback_copy(const void *buf,
 }
 
 /*
- * mhi_ep_queue_buf() takes the lock of the DL channel, which the core holds
- * around both transfer callbacks when they are called from its ring worker,
- * so the echo is always sent from here.
+ * The echo is always sent from here, never from the UL transfer callback.
+ * That callback runs either in the core's ring worker, with the UL channel
+ * lock held (a controller that reads synchronously), or in the
+ * controller's completion context once an asynchronous read is done (the
+ * link's DMA worker). A RESET of the DL channel, which a host may send
+ * while UL reads are in flight (Linux resets UL first, others need not),
+ * holds the DL channel lock while mhi_ep_flush_async() waits for that
+ * completion context to finish, and mhi_ep_queue_buf() takes the DL
+ * channel lock: called from the UL callback, it would wait for the reset,
+ * which waits for it. The callback cannot tell the two contexts apart.
  */
 static void mhi_ep_loopback_work(struct work_struct *work)
 {

@@ -9,6 +9,7 @@
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/kstrtox.h>
+#include <linux/math64.h>
 #include <linux/mhi.h>
 #include <linux/minmax.h>
 #include <linux/mod_devicetable.h>
@@ -18,6 +19,7 @@
 #include <linux/overflow.h>
 #include <linux/random.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -60,6 +62,7 @@ MODULE_PARM_DESC(timeout_ms,
  *            echo matches so far
  * @rx_bytes: Number of bytes the DL completions delivered, matched or not
  * @rx_crc: CRC-32 of the @rx_bytes bytes, in the order they came (not inverted)
+ * @first_rx_ns: When the first DL completion came, in ktime_get_ns() time
  * @end_ns: When the test passed or failed, in ktime_get_ns() time
  * @ul_pending: Number of UL buffers queued to the channel
  * @dl_pending: Number of DL buffers queued to the channel
@@ -76,6 +79,7 @@ struct mhi_loopback_test {
 	size_t mismatch;
 	size_t rx_bytes;
 	u32 rx_crc;
+	u64 first_rx_ns;
 	u64 end_ns;
 	unsigned int ul_pending;
 	unsigned int dl_pending;
@@ -94,6 +98,10 @@ struct mhi_loopback_test {
  * @mismatch: Offset of the first byte that differs from the data sent,
  *            SIZE_MAX if none
  * @duration_ns: From the first buffer queued to the end of the test
+ * @queue_ns: From the first buffer queued to the return of the last queueing
+ *            (which rang the UL doorbell)
+ * @first_echo_ns: From the first buffer queued to the first DL completion,
+ *                 0 if none came
  * @result: 0 or the negative errno the start returned
  *
  * This is a test aid, not ABI: it lets a test check an echo without
@@ -109,6 +117,8 @@ struct mhi_loopback_report {
 	u32 crc32;
 	size_t mismatch;
 	u64 duration_ns;
+	u64 queue_ns;
+	u64 first_echo_ns;
 	int result;
 };
 
@@ -328,6 +338,8 @@ static void mhi_loopback_dl_xfer_cb(struct mhi_device *mdev,
 	 * Account for every byte delivered, before and whatever the
 	 * comparison below decides: the report must not depend on it.
 	 */
+	if (!test->first_rx_ns)
+		test->first_rx_ns = ktime_get_ns();
 	test->rx_bytes += len;
 	test->rx_crc = crc32_le(test->rx_crc, buf, len);
 
@@ -512,7 +524,7 @@ static int mhi_loopback_queue(struct mhi_loopback *loopback,
 /* Publish what the start did, for the debugfs reader */
 static void mhi_loopback_record(struct mhi_loopback *loopback,
 				struct mhi_loopback_test *test, u64 seed,
-				u64 start_ns, int ret)
+				u64 start_ns, u64 queued_ns, int ret)
 {
 	struct mhi_loopback_report *report = &loopback->report;
 
@@ -526,6 +538,8 @@ static void mhi_loopback_record(struct mhi_loopback *loopback,
 	report->crc32 = ~test->rx_crc;
 	report->mismatch = test->mismatch < test->total ? test->mismatch : SIZE_MAX;
 	report->duration_ns = (test->end_ns ?: ktime_get_ns()) - start_ns;
+	report->queue_ns = queued_ns - start_ns;
+	report->first_echo_ns = test->first_rx_ns ? test->first_rx_ns - start_ns : 0;
 	report->result = ret;
 	spin_unlock_bh(&loopback->test_lock);
 }
@@ -537,7 +551,7 @@ static int mhi_loopback_run(struct mhi_loopback *loopback)
 	struct device *dev = &loopback->mdev->dev;
 	u64 seed = get_random_u64();
 	long timeout = 0;
-	u64 start_ns;
+	u64 start_ns, queued_ns;
 	unsigned int i;
 	int ret;
 
@@ -571,6 +585,7 @@ static int mhi_loopback_run(struct mhi_loopback *loopback)
 		ret = mhi_loopback_queue(loopback, test, DMA_TO_DEVICE,
 					 test->ul_bufs[i],
 					 i == num_tre - 1 ? MHI_EOT : MHI_CHAIN);
+	queued_ns = ktime_get_ns();
 
 	if (ret) {
 		dev_err(dev, "Failed to queue buffer: %d\n", ret);
@@ -592,7 +607,7 @@ static int mhi_loopback_run(struct mhi_loopback *loopback)
 	}
 	spin_unlock_bh(&loopback->test_lock);
 
-	mhi_loopback_record(loopback, test, seed, start_ns, ret);
+	mhi_loopback_record(loopback, test, seed, start_ns, queued_ns, ret);
 
 	if (ret) {
 		if (test->mismatch < test->total)
@@ -610,6 +625,60 @@ static int mhi_loopback_run(struct mhi_loopback *loopback)
 
 	return ret;
 }
+
+/*
+ * The copy ceiling of this machine, for make bench: write a byte count to
+ * debugfs mhi_loopback/memcpy, then read it to copy that many bytes from
+ * one kernel buffer to another with the kernel's memcpy() for about 250 ms.
+ * A test aid, not ABI.
+ */
+#define MHI_LOOPBACK_COPY_NS	(250 * NSEC_PER_MSEC)
+#define MHI_LOOPBACK_COPY_MAX	(64 * SZ_1M)
+
+static size_t mhi_loopback_copy_len = SZ_64K;
+
+static int mhi_loopback_copy_show(struct seq_file *s, void *unused)
+{
+	size_t len = clamp_t(size_t, READ_ONCE(mhi_loopback_copy_len), 1,
+			     MHI_LOOPBACK_COPY_MAX);
+	/* Read the clock about once per MiB copied */
+	unsigned int batch = max_t(size_t, SZ_1M / len, 1), i;
+	u64 start, ns, copies = 0;
+	void *src, *dst;
+	int ret = 0;
+
+	src = kvmalloc(len, GFP_KERNEL);
+	dst = kvmalloc(len, GFP_KERNEL);
+	if (!src || !dst) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+
+	memset(src, 0x5a, len);
+	memset(dst, 0, len);
+
+	start = ktime_get_ns();
+	do {
+		for (i = 0; i < batch; i++) {
+			memcpy(dst, src, len);
+			barrier_data(dst);
+		}
+		copies += batch;
+		ns = ktime_get_ns() - start;
+		cond_resched();
+	} while (ns < MHI_LOOPBACK_COPY_NS);
+
+	/* MB/s = bytes per ns * 1000, printed with one decimal */
+	seq_printf(s, "bytes=%zu,copies=%llu,ns=%llu,mbps_x10=%llu\n", len, copies,
+		   ns, div64_u64((u64)len * copies * 10000, ns));
+
+out_free:
+	kvfree(dst);
+	kvfree(src);
+
+	return ret;
+}
+DEFINE_SHOW_ATTRIBUTE(mhi_loopback_copy);
 
 static int mhi_loopback_report_show(struct seq_file *s, void *unused)
 {
@@ -632,6 +701,8 @@ static int mhi_loopback_report_show(struct seq_file *s, void *unused)
 	else
 		seq_printf(s, "mismatch=%zu\n", report.mismatch);
 	seq_printf(s, "duration_ns=%llu\n", report.duration_ns);
+	seq_printf(s, "queue_ns=%llu\n", report.queue_ns);
+	seq_printf(s, "first_echo_ns=%llu\n", report.first_echo_ns);
 	seq_printf(s, "result=%d\n", report.result);
 
 	return 0;
@@ -860,6 +931,10 @@ static int __init mhi_loopback_init(void)
 	int ret;
 
 	mhi_loopback_debugfs_root = debugfs_create_dir("mhi_loopback", NULL);
+	debugfs_create_size_t("memcpy_len", 0600, mhi_loopback_debugfs_root,
+			      &mhi_loopback_copy_len);
+	debugfs_create_file("memcpy", 0400, mhi_loopback_debugfs_root, NULL,
+			    &mhi_loopback_copy_fops);
 
 	ret = mhi_driver_register(&mhi_loopback_driver);
 	if (ret)
