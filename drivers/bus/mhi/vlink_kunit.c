@@ -324,11 +324,11 @@ static u32 vlink_kunit_read(struct vlink_kunit *k, u32 offset)
  */
 static void vlink_kunit_cut_reads_ones_drops_writes(struct kunit *test)
 {
+	u32 m0 = FIELD_PREP(MHISTATUS_MHISTATE_MASK, MHI_STATE_M0);
 	struct vlink_kunit *k = test->priv;
 
-	*vlink_reg(&k->vl, EP_MHISTATUS) = FIELD_PREP(MHISTATUS_MHISTATE_MASK, MHI_STATE_M0);
-	KUNIT_EXPECT_EQ(test, vlink_kunit_read(k, EP_MHISTATUS),
-			FIELD_PREP(MHISTATUS_MHISTATE_MASK, MHI_STATE_M0));
+	*vlink_reg(&k->vl, EP_MHISTATUS) = m0;
+	KUNIT_EXPECT_EQ(test, vlink_kunit_read(k, EP_MHISTATUS), m0);
 
 	WRITE_ONCE(k->vl.cut, true);
 	KUNIT_EXPECT_EQ(test, vlink_kunit_read(k, EP_MHISTATUS), U32_MAX);
@@ -343,8 +343,7 @@ static void vlink_kunit_cut_reads_ones_drops_writes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&k->vl.stats.ctrl_writes), 0);
 
 	WRITE_ONCE(k->vl.cut, false);
-	KUNIT_EXPECT_EQ(test, vlink_kunit_read(k, EP_MHISTATUS),
-			FIELD_PREP(MHISTATUS_MHISTATE_MASK, MHI_STATE_M0));
+	KUNIT_EXPECT_EQ(test, vlink_kunit_read(k, EP_MHISTATUS), m0);
 	vlink_kunit_write(k, EP_CRCBAP_LOWER, 0x1000);
 	KUNIT_EXPECT_EQ(test, vlink_kunit_read(k, EP_CRCBAP_LOWER), 0x1000);
 }
