@@ -189,38 +189,51 @@ static bool lt_swap_invisible(unsigned long long seed, unsigned long size, unsig
 	return true;
 }
 
-/* The first @len bytes of the streams of two seeds are the same */
-static bool lt_streams_equal(unsigned long long s1, unsigned long long s2, unsigned long len)
+/*
+ * A start of @total bytes, keyed by @seed, that got first the @len stale bytes
+ * of @old's stream at @off and then its own stream, shifted by @len: it has
+ * what it sent only when the shifted stream is the stream (1/256 a byte).
+ */
+static bool lt_shift_invisible(unsigned long long old, unsigned long long off,
+			       unsigned long len, unsigned long long seed,
+			       unsigned long long total)
 {
-	unsigned long k;
+	unsigned long long k;
 
-	for (k = 0; k < len; k++)
-		if (lt_pattern_byte(s1, k) != lt_pattern_byte(s2, k))
+	for (k = 0; k < total; k++) {
+		unsigned char got = k < len ? lt_pattern_byte(old, off + k) :
+					      lt_pattern_byte(seed, k - len);
+
+		if (got != lt_pattern_byte(seed, k))
 			return false;
+	}
 	return true;
 }
 
 /*
- * A copy of the only echo of a start finds no DL buffer left: it stays with
+ * The copy of an echo took a DL buffer of the start, so the start's last
+ * echo (@len bytes of the stream of @seed at @off) found none: it stays with
  * the endpoint and is the first thing the next start gets back, which fails
- * that start, unless its bytes happen to be what that start sent (1/256 for
- * one byte): then that start's own echo is the next one's first, and so on.
- * Returns the ending of the first start that saw a stale echo, or 0 if four
- * in a row passed (only those whose bytes matched the stale echo may pass).
+ * that start, unless the stream shifted by it is what that start sent: then
+ * that start's own last echo stays behind, and so on. Returns the ending of
+ * the first start that saw a stale echo, or 0 if four in a row passed (only
+ * those whose shifted stream matched may pass).
  */
-static int lt_stale_echo_seen(const char *test, unsigned long long seed, unsigned int size,
+static int lt_stale_echo_seen(const char *test, unsigned long long seed,
+			      unsigned long long off, unsigned long len, unsigned int size,
 			      int num, bool *ok)
 {
+	unsigned long long total = (unsigned long long)size * num;
 	struct lt_report r;
 	char why[320];
 	int k, ret;
 
-	ksft_print_msg("%s: the only echo, sent twice: a next start must fail\n", test);
+	ksft_print_msg("%s: the last echo found no DL buffer: a next start must fail\n", test);
 	for (k = 0; k < 4; k++) {
 		ret = lt_start_checked(size, num, NULL, why, sizeof(why));
 		if (ret)
 			return ret;
-		if (lt_report_read(&r) || !lt_streams_equal(seed, r.seed, size)) {
+		if (lt_report_read(&r) || !lt_shift_invisible(seed, off, len, r.seed, total)) {
 			ksft_print_msg("%s: start %d after it passed with other bytes\n",
 				       test, k + 1);
 			*ok = false;
@@ -228,9 +241,31 @@ static int lt_stale_echo_seen(const char *test, unsigned long long seed, unsigne
 		}
 		ksft_print_msg("%s: start %d after it sent the stale bytes again\n", test, k + 1);
 		seed = r.seed;
+		off = total - len;
 	}
 	*ok = false;
 	return 0;
+}
+
+/*
+ * A copy of echo @j in place of the echoes after it that leaves the stream
+ * of @seed as it was: every echo from @j on holds the same bytes (1-byte
+ * echoes, equal bytes). The start cannot see it; its last echo is left over.
+ */
+static bool lt_duplicate_invisible(unsigned long long seed, unsigned long size,
+				   unsigned long j, unsigned long echoes)
+{
+	unsigned long i, k;
+
+	for (i = j + 1; i < echoes; i++) {
+		if (lt_echo_size(size, i) != lt_echo_size(size, i - 1))
+			return false;
+		for (k = 0; k < lt_echo_size(size, i); k++)
+			if (lt_pattern_byte(seed, lt_echo_offset(size, i) + k) !=
+			    lt_pattern_byte(seed, lt_echo_offset(size, i - 1) + k))
+				return false;
+	}
+	return true;
 }
 
 /*
@@ -283,7 +318,17 @@ static void lt_canary_cell(const struct lt_echo_fault *f, unsigned int size, int
 		ok = false;
 	}
 	if (!ret && f->needs_next && echoes == 1)
-		ret = lt_stale_echo_seen(test, r.seed, size, num, &ok);
+		ret = lt_stale_echo_seen(test, r.seed, 0, size, size, num, &ok);
+	/* a copy of echoes equal to those it displaces passes, and its start's
+	 * last echo is left for the next start
+	 */
+	if (!ret && !strcmp(name, "duplicate_echo") && echoes > 1 &&
+	    lt_duplicate_invisible(r.seed, size, j, echoes)) {
+		ksft_print_msg("%s: echoes %lu to %lu hold the same bytes: the copy is invisible\n",
+			       test, j + 1, echoes);
+		ret = lt_stale_echo_seen(test, r.seed, lt_echo_offset(size, echoes - 1),
+					 lt_echo_size(size, echoes - 1), size, num, &ok);
+	}
 	/* a swap of equal echoes passes, and must */
 	if (!ret && !strcmp(name, "reorder_echo") && j + 1 < echoes &&
 	    lt_swap_invisible(r.seed, size, j)) {
