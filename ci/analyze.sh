@@ -97,8 +97,24 @@ rig_rerun_hint() {
 # the high-water mark of swiotlb slots used, which must not be zero. The
 # link's KUnit suite (mhi_vlink_regs, run at each load) must have passed;
 # a failure of it is a console report of its own.
+# rig_lane_expect LANE REGIME LOG YES_RE YES_TEXT NO_RE NO_TEXT: every probe
+# line of the link matches YES_RE when the lane has REGIME, NO_RE otherwise;
+# prints the reason when not.
+rig_lane_expect() {
+	local lane=$1 regime=$2 log=$3 nyes nno
+	nyes=$(grep -cE "mhi-vlink[^ ]*: .*$4" <<<"$log" || true)
+	nno=$(grep -cE "mhi-vlink[^ ]*: .*$6" <<<"$log" || true)
+	if rig_lane_has "$lane" "$regime"; then
+		[ "$nyes" -gt 0 ] && [ "$nno" -eq 0 ] ||
+			echo "lane $lane: the link probed $nyes times $5, $nno times $7"
+	else
+		[ "$nno" -gt 0 ] && [ "$nyes" -eq 0 ] ||
+			echo "lane $lane: the link probed $nno times $7, $nyes times $5"
+	fi
+}
+
 rig_lane_evidence() {
-	local console=$1 lane=$2 nkunit nasync nsync hiwater nctrl ndata nmod nunmod
+	local console=$1 lane=$2 nkunit hiwater
 	local log
 	log=$(tr -d '\r' <"$console")
 	# grep -c, not -q: grep -q stops at the first match, and the writer then
@@ -106,33 +122,14 @@ rig_lane_evidence() {
 	nkunit=$(grep -cE '(^|\] )ok [0-9]+ mhi_vlink_regs$' <<<"$log" || true)
 	[ "$nkunit" -gt 0 ] ||
 		echo "lane $lane: the link's KUnit suite mhi_vlink_regs never passed"
-	nasync=$(grep -cE 'mhi-vlink[^ ]*: Asynchronous DMA' <<<"$log" || true)
-	nsync=$(grep -cE 'mhi-vlink[^ ]*: Synchronous DMA' <<<"$log" || true)
-	if rig_lane_has "$lane" async; then
-		[ "$nasync" -gt 0 ] && [ "$nsync" -eq 0 ] ||
-			echo "lane $lane: the link probed $nasync times with asynchronous DMA, $nsync times without"
-	else
-		[ "$nsync" -gt 0 ] && [ "$nasync" -eq 0 ] ||
-			echo "lane $lane: the link probed $nsync times with synchronous DMA, $nasync times with asynchronous"
-	fi
-	nctrl=$(grep -cE 'mhi-vlink[^ ]*: .* DMA, .*events on the control ring' <<<"$log" || true)
-	ndata=$(grep -cE 'mhi-vlink[^ ]*: .* DMA, .*events on the data ring' <<<"$log" || true)
-	if rig_lane_has "$lane" ctrl; then
-		[ "$nctrl" -gt 0 ] && [ "$ndata" -eq 0 ] ||
-			echo "lane $lane: the link probed $nctrl times with LOOPBACK events on the control ring, $ndata times on a data ring"
-	else
-		[ "$ndata" -gt 0 ] && [ "$nctrl" -eq 0 ] ||
-			echo "lane $lane: the link probed $ndata times with LOOPBACK events on a data ring, $nctrl times on the control ring"
-	fi
-	nmod=$(grep -cE "mhi-vlink[^ ]*: .* DMA, .*moderated $RIG_LANE_INTMOD_MS ms" <<<"$log" || true)
-	nunmod=$(grep -cE 'mhi-vlink[^ ]*: .* DMA, .*moderated 0 ms' <<<"$log" || true)
-	if rig_lane_has "$lane" intmod; then
-		[ "$nmod" -gt 0 ] && [ "$nunmod" -eq 0 ] ||
-			echo "lane $lane: the link probed $nmod times with a moderated LOOPBACK event ring, $nunmod times unmoderated"
-	else
-		[ "$nunmod" -gt 0 ] && [ "$nmod" -eq 0 ] ||
-			echo "lane $lane: the link probed $nunmod times unmoderated, $nmod times with a moderated event ring"
-	fi
+	# every probe of the link prints its DMA mode and event ring layout
+	rig_lane_expect "$lane" async "$log" 'Asynchronous DMA' 'with asynchronous DMA' \
+		'Synchronous DMA' 'with synchronous DMA'
+	rig_lane_expect "$lane" ctrl "$log" 'DMA, .*events on the control ring' \
+		'with LOOPBACK events on the control ring' 'DMA, .*events on the data ring' \
+		'with LOOPBACK events on a data ring'
+	rig_lane_expect "$lane" intmod "$log" "DMA, .*moderated $RIG_LANE_INTMOD_MS ms" \
+		'with a moderated event ring' 'DMA, .*moderated 0 ms' 'unmoderated'
 	if rig_lane_has "$lane" bounce; then
 		hiwater=$(sed -n 's/.*rig: swiotlb_hiwater=\([0-9][0-9]*\).*/\1/p' <<<"$log" | tail -n 1)
 		[ -n "$hiwater" ] && [ "$hiwater" -gt 0 ] ||

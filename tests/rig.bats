@@ -706,7 +706,7 @@ verdict() {
 
 	verdict --lane async
 	assert_failure
-	assert_line "[rig] FAIL: lane async: the link probed 0 times with asynchronous DMA, 1 times without"
+	assert_line "[rig] FAIL: lane async: the link probed 0 times with asynchronous DMA, 1 times with synchronous DMA"
 
 	sed -i 's/Synchronous DMA/Asynchronous DMA/' "$T/console.log"
 	verdict --lane async
@@ -730,16 +730,16 @@ verdict() {
 	# The event ring layouts: where the LOOPBACK completions go
 	verdict --lane async-ctrl
 	assert_failure
-	assert_line "[rig] FAIL: lane async-ctrl: the link probed 0 times with LOOPBACK events on the control ring, 1 times on a data ring"
+	assert_line "[rig] FAIL: lane async-ctrl: the link probed 0 times with LOOPBACK events on the control ring, 1 times with LOOPBACK events on a data ring"
 	verdict --lane async-intmod
 	assert_failure
-	assert_line "[rig] FAIL: lane async-intmod: the link probed 0 times with a moderated LOOPBACK event ring, 1 times unmoderated"
+	assert_line "[rig] FAIL: lane async-intmod: the link probed 0 times with a moderated event ring, 1 times unmoderated"
 	sed -i 's/events on the data ring, moderated 0 ms/events on the control ring, moderated 5 ms/' "$T/console.log"
 	verdict --lane async-ctrl-intmod
 	assert_success
 	verdict --lane async
 	assert_failure
-	assert_line "[rig] FAIL: lane async: the link probed 0 times with LOOPBACK events on a data ring, 1 times on the control ring"
+	assert_line "[rig] FAIL: lane async: the link probed 0 times with LOOPBACK events on a data ring, 1 times with LOOPBACK events on the control ring"
 	assert_line "[rig] FAIL: lane async: the link probed 0 times unmoderated, 1 times with a moderated event ring"
 
 	for lane in fast bounce-async ctrl-ctrl sync-async async- -ctrl intmod-ctrl; do
