@@ -149,6 +149,7 @@ struct lt_evidence {
 	struct lt_report report;	/* before the start */
 	struct lt_rings rings;		/* before the start */
 	unsigned long long ul_moved, dl_moved, events;	/* after the check */
+	bool chained;			/* report and rings: after the last check */
 };
 
 uint32_t lt_crc32(uint32_t crc, const void *buf, size_t len);
@@ -162,6 +163,8 @@ int lt_evidence_check(struct lt_evidence *ev, unsigned long tre_size,
 		      unsigned long num_tre, unsigned long long wall_ns, char *why, size_t len);
 int lt_start_checked(unsigned long tre_size, unsigned long num_tre, uint64_t *ns,
 		     char *why, size_t len);
+int lt_start_chained(struct lt_evidence *ev, unsigned long tre_size, unsigned long num_tre,
+		     uint64_t *ns, char *why, size_t len);
 
 /* the environment contract (mhi_lt_env.c) */
 enum lt_class {

@@ -370,6 +370,9 @@ int lt_evidence_check(struct lt_evidence *ev, unsigned long tre_size,
 	if (!events)
 		return lt_why(why, len, "host core: the device wrote no event on event ring %u",
 			      after.er.er);
+	/* What was read after this start is the state before the next one */
+	ev->report = r;
+	ev->rings = after;
 	return 0;
 }
 
@@ -381,21 +384,41 @@ int lt_evidence_check(struct lt_evidence *ev, unsigned long tre_size,
 int lt_start_checked(unsigned long tre_size, unsigned long num_tre, uint64_t *ns,
 		     char *why, size_t len)
 {
-	struct lt_evidence ev;
+	struct lt_evidence ev = { .chained = false };
+
+	return lt_start_chained(&ev, tre_size, num_tre, ns, why, len);
+}
+
+/*
+ * The same for a series of starts with nothing else in between, such as a
+ * sweep: the state read after a checked start is the state before the next
+ * one, so it is read once instead of twice. @ev starts with chained false;
+ * after a start that failed or did not check out, the next start reads the
+ * state before it again.
+ */
+int lt_start_chained(struct lt_evidence *ev, unsigned long tre_size, unsigned long num_tre,
+		     uint64_t *ns, char *why, size_t len)
+{
 	uint64_t wall = 0;
 	int ret;
 
 	*why = '\0';
 	if (lt.fake)
 		return lt_start(ns);
-	ret = lt_evidence_begin(&ev);
-	if (ret)
-		return lt_why(why, len, "evidence unreadable before the start: %s (%s)",
-			      lt_errname(ret), "CONFIG_DEBUG_FS and CONFIG_MHI_BUS_DEBUG needed");
+	if (!ev->chained) {
+		ret = lt_evidence_begin(ev);
+		if (ret)
+			return lt_why(why, len, "evidence unreadable before the start: %s (%s)",
+				      lt_errname(ret),
+				      "CONFIG_DEBUG_FS and CONFIG_MHI_BUS_DEBUG needed");
+	}
+	ev->chained = false;
 	ret = lt_start(&wall);
 	if (ns)
 		*ns = wall;
 	if (ret)
 		return ret;
-	return lt_evidence_check(&ev, tre_size, num_tre, wall, why, len);
+	ret = lt_evidence_check(ev, tre_size, num_tre, wall, why, len);
+	ev->chained = !ret;
+	return ret;
 }

@@ -74,6 +74,7 @@ TEST_F_TIMEOUT(sweep, tre_size_all, LT_SWEEP_TIMEOUT)
 	unsigned long max = 0, sz, idx = 0, failed = 0, errs[256] = { 0 };
 	unsigned long long bytes = 0;
 	uint64_t t0, ns, busy = 0, elapsed;
+	struct lt_evidence ev = { .chained = false };
 	const char *stopped = NULL;
 	struct lt_ranges *fails;
 	char why[320];
@@ -94,7 +95,7 @@ TEST_F_TIMEOUT(sweep, tre_size_all, LT_SWEEP_TIMEOUT)
 	for (sz = 1; sz <= max; sz = (sz < max && sz + step > max) ? max : sz + step) {
 		ret = lt_attr_set_ulong("tre_size", sz);
 		if (!ret)
-			ret = lt_start_checked(sz, num, &ns, why, sizeof(why));
+			ret = lt_start_chained(&ev, sz, num, &ns, why, sizeof(why));
 		if (ret == -EBADMSG && errs[EBADMSG] < 4)
 			TH_LOG("tre_size=%lu passed, but %s", sz, why);
 		if (ret) {
