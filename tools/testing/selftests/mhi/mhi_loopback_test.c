@@ -62,6 +62,7 @@
 #include "groups/sweep.c"
 #include "groups/fault.c"
 #include "groups/irq.c"
+#include "groups/zerocopy.c"
 #include "groups/race.c"
 #include "groups/race_held.c"
 #include "groups/race_reload.c"

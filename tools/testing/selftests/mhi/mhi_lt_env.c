@@ -202,6 +202,8 @@ static const struct {
 	{ "fault.*",				LT_CLASS_LINK },
 	/* the link's interrupt delivery slowed down */
 	{ "irq.*",				LT_CLASS_LINK },
+	/* the endpoint client's own counters of its echo buffers */
+	{ "zerocopy.*",				LT_CLASS_LINK },
 	/* starts held in flight by the link's delay knob */
 	{ "race.held_start_*",			LT_CLASS_LINK },
 	/* the endpoint's client on this machine: only the link has it here */

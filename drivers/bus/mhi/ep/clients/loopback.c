@@ -71,13 +71,19 @@ static const char * const mhi_ep_loopback_fault_names[] = {
 /**
  * struct mhi_ep_loopback_echo - Uplink transfer to be sent back to the host
  * @node: Entry in the backlog of the device
- * @len: Number of bytes in @data
- * @data: Copy of the transfer, handed to mhi_ep_queue_buf()
+ * @len: Number of bytes of @data to send
+ * @data: What is sent: the buffer the endpoint core read the transfer into,
+ *        kept with mhi_ep_keep_buf(), or @copy when a fault knob made the
+ *        echo differ from the transfer
+ * @copy_len: Size of @copy, 0 when @data is the read buffer
+ * @copy: Data of an echo that is not the read buffer
  */
 struct mhi_ep_loopback_echo {
 	struct list_head node;
 	size_t len;
-	u8 data[] __counted_by(len);
+	u8 *data;
+	size_t copy_len;
+	u8 copy[] __counted_by(copy_len);
 };
 
 /**
@@ -101,6 +107,8 @@ struct mhi_ep_loopback_echo {
  *             than the host's DL ring can ever hold)
  * @fault_fired: Number of echoes each fault has spoilt
  * @echoes: Number of echoes queued
+ * @copies: Number of echo buffers allocated and filled by this driver, for
+ *          the fault knobs, instead of the read buffer being sent back
  */
 struct mhi_ep_loopback {
 	struct mhi_ep_device *mdev;
@@ -118,11 +126,31 @@ struct mhi_ep_loopback {
 	u32 fault_len;
 	atomic64_t fault_fired[MHI_EP_LOOPBACK_NR_FAULTS];
 	atomic64_t echoes;
+	atomic64_t copies;
 };
 
+static bool mhi_ep_loopback_echo_kept(struct mhi_ep_loopback_echo *echo)
+{
+	return echo->data != echo->copy;
+}
+
+/* Memory held by @echo, for max_backlog */
 static size_t mhi_ep_loopback_echo_size(struct mhi_ep_loopback_echo *echo)
 {
-	return struct_size(echo, data, echo->len);
+	size_t size = struct_size(echo, copy, echo->copy_len);
+
+	return mhi_ep_loopback_echo_kept(echo) ? size + MHI_EP_DEFAULT_MTU : size;
+}
+
+static void mhi_ep_loopback_echo_free(struct mhi_ep_loopback *loopback,
+				      struct mhi_ep_loopback_echo *echo)
+{
+	if (!echo)
+		return;
+
+	if (mhi_ep_loopback_echo_kept(echo))
+		mhi_ep_free_buf(loopback->mdev, echo->data);
+	kfree(echo);
 }
 
 static void mhi_ep_loopback_drop(struct mhi_ep_loopback *loopback, size_t len,
@@ -155,7 +183,7 @@ static void mhi_ep_loopback_flush(struct mhi_ep_loopback *loopback)
 	spin_unlock(&loopback->lock);
 
 	list_for_each_entry_safe(echo, tmp, &stale, node)
-		kfree(echo);
+		mhi_ep_loopback_echo_free(loopback, echo);
 }
 
 /* The fault that spoils the next echo, if one is armed and its turn came */
@@ -180,18 +208,44 @@ static int mhi_ep_loopback_fault(struct mhi_ep_loopback *loopback)
 	return -1;
 }
 
-static struct mhi_ep_loopback_echo *mhi_ep_loopback_copy(const void *buf,
-							 size_t len, size_t extra)
+/* An echo of @len bytes that is the read buffer of @result itself */
+static struct mhi_ep_loopback_echo *mhi_ep_loopback_keep(struct mhi_result *result,
+							 size_t len)
 {
 	struct mhi_ep_loopback_echo *echo;
 
-	echo = kmalloc_flex(*echo, data, len + extra);
+	echo = kmalloc_obj(*echo);
 	if (!echo)
 		return NULL;
 
+	echo->copy_len = 0;
+	echo->len = len;
+	echo->data = mhi_ep_keep_buf(result);
+	if (!echo->data) {
+		kfree(echo);
+		return NULL;
+	}
+
+	return echo;
+}
+
+/* An echo of its own: @len bytes of @buf, then @extra bytes of fill */
+static struct mhi_ep_loopback_echo *mhi_ep_loopback_copy(struct mhi_ep_loopback *loopback,
+							 const void *buf, size_t len,
+							 size_t extra)
+{
+	struct mhi_ep_loopback_echo *echo;
+
+	echo = kmalloc_flex(*echo, copy, len + extra);
+	if (!echo)
+		return NULL;
+
+	echo->copy_len = len + extra;
 	echo->len = len + extra;
-	memcpy(echo->data, buf, len);
-	memset(echo->data + len, MHI_EP_LOOPBACK_FILL, extra);
+	echo->data = echo->copy;
+	memcpy(echo->copy, buf, len);
+	memset(echo->copy + len, MHI_EP_LOOPBACK_FILL, extra);
+	atomic64_inc(&loopback->copies);
 
 	return echo;
 }
@@ -232,7 +286,7 @@ static void mhi_ep_loopback_work(struct work_struct *work)
 		spin_unlock(&loopback->lock);
 
 		/* On success, the DL transfer callback frees the echo */
-		ret = mhi_ep_queue_buf(loopback->mdev, echo->data, echo->len);
+		ret = mhi_ep_queue_buf_ctx(loopback->mdev, echo->data, echo->len, echo);
 		mutex_unlock(&loopback->send_lock);
 		if (!ret)
 			continue;
@@ -252,7 +306,7 @@ static void mhi_ep_loopback_work(struct work_struct *work)
 			}
 			spin_unlock(&loopback->lock);
 
-			kfree(echo);
+			mhi_ep_loopback_echo_free(loopback, echo);
 			return;
 		}
 
@@ -262,7 +316,7 @@ static void mhi_ep_loopback_work(struct work_struct *work)
 		 * drop it and go on with the next one.
 		 */
 		mhi_ep_loopback_drop(loopback, echo->len, ret);
-		kfree(echo);
+		mhi_ep_loopback_echo_free(loopback, echo);
 	}
 }
 
@@ -338,19 +392,23 @@ static void mhi_ep_loopback_ul_xfer_cb(struct mhi_ep_device *mdev,
 		extra = max(READ_ONCE(loopback->fault_len), 1U);
 
 	/*
-	 * The core frees the buffer when this returns, so keep a copy. An
-	 * empty transfer is echoed as such.
+	 * The echo is the buffer the core read the transfer into, taken over
+	 * from it, unless it must hold more than the transfer. An empty
+	 * transfer is echoed as such.
 	 */
-	echo = mhi_ep_loopback_copy(result->buf_addr, len, extra);
+	if (extra)
+		echo = mhi_ep_loopback_copy(loopback, result->buf_addr, len, extra);
+	else
+		echo = mhi_ep_loopback_keep(result, len);
 	if (echo && (fault == MHI_EP_LOOPBACK_DUPLICATE ||
 		     fault == MHI_EP_LOOPBACK_OVERSIZE)) {
 		if (fault == MHI_EP_LOOPBACK_DUPLICATE)
-			twin = mhi_ep_loopback_copy(result->buf_addr, len, 0);
+			twin = mhi_ep_loopback_copy(loopback, echo->data, len, 0);
 		else
-			twin = mhi_ep_loopback_copy(result->buf_addr, 0,
+			twin = mhi_ep_loopback_copy(loopback, echo->data, 0,
 						    max(READ_ONCE(loopback->fault_len), 1U));
 		if (!twin) {
-			kfree(echo);
+			mhi_ep_loopback_echo_free(loopback, echo);
 			echo = NULL;
 		}
 	}
@@ -363,8 +421,8 @@ static void mhi_ep_loopback_ul_xfer_cb(struct mhi_ep_device *mdev,
 	ret = mhi_ep_loopback_add(loopback, echo, twin,
 				  fault == MHI_EP_LOOPBACK_REORDER);
 	if (ret) {
-		kfree(twin);
-		kfree(echo);
+		mhi_ep_loopback_echo_free(loopback, twin);
+		mhi_ep_loopback_echo_free(loopback, echo);
 		mhi_ep_loopback_drop(loopback, len, ret);
 		return;
 	}
@@ -379,16 +437,16 @@ static void mhi_ep_loopback_dl_xfer_cb(struct mhi_ep_device *mdev,
 	struct mhi_ep_loopback *loopback = dev_get_drvdata(&mdev->dev);
 	struct mhi_ep_loopback_echo *echo;
 
-	/* Completion of an echo: called once for each mhi_ep_queue_buf() */
+	/* Completion of an echo: once for each mhi_ep_queue_buf_ctx() */
 	if (result->buf_addr) {
-		echo = container_of(result->buf_addr, struct mhi_ep_loopback_echo, data);
+		echo = result->buf_addr;
 		if (result->transaction_status)
 			dev_err_ratelimited(&mdev->dev,
 					    "Failed to echo %zu bytes, %zu sent: %d\n",
 					    echo->len, result->bytes_xferd,
 					    result->transaction_status);
 
-		kfree(echo);
+		mhi_ep_loopback_echo_free(loopback, echo);
 		return;
 	}
 
@@ -412,6 +470,7 @@ static int mhi_ep_loopback_stats_show(struct seq_file *s, void *unused)
 	spin_unlock(&loopback->lock);
 
 	seq_printf(s, "echoes=%lld\n", atomic64_read(&loopback->echoes));
+	seq_printf(s, "copies=%lld\n", atomic64_read(&loopback->copies));
 	seq_printf(s, "dropped=%lu\n", dropped);
 	for (i = 0; i < MHI_EP_LOOPBACK_NR_FAULTS; i++)
 		seq_printf(s, "%s_fired=%lld\n", mhi_ep_loopback_fault_names[i],

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MHI LOOPBACK selftest, group zerocopy: the endpoint client echoes the
+ * buffer the endpoint core read the host's data into, without copying it
+ * (mhi_ep_keep_buf() and mhi_ep_queue_buf_ctx()). Its stats count the echoes
+ * it queued and the echo buffers it had to allocate and fill itself; on
+ * starts with no fault knob armed, every echo must be a read buffer.
+ *
+ * Included by mhi_loopback_test.c (see there why), after groups/common.c.
+ */
+
+/* The endpoint core reads UL data in chunks of at most this many bytes */
+#define LT_EP_READ_SIZE		32768UL
+
+FIXTURE(zerocopy) {
+	struct lt_guard g;
+};
+
+FIXTURE_SETUP(zerocopy)
+{
+	unsigned long long v;
+
+	if (!lt.vlink[0])
+		SKIP(return, "no endpoint client stats");
+	lt_test_begin(_metadata, &self->g, "zerocopy", NULL);
+	lt_knobs_disarm();
+	if (lt_vlink_stat(LT_EP_KNOB "copies", &v))
+		SKIP(return, "the endpoint client's stats have no copies");
+}
+
+FIXTURE_TEARDOWN(zerocopy)
+{
+	lt_knobs_disarm();
+	lt_attr_set_ulong("tre_size", LT_DEFAULT_TRE_SIZE);
+	lt_attr_set_ulong("num_tre", 1);
+	lt_test_end(_metadata, &self->g);
+}
+
+static void lt_ep_counters(struct __test_metadata *_metadata,
+			   unsigned long long *echoes, unsigned long long *copies)
+{
+	ASSERT_EQ(0, lt_vlink_stat(LT_EP_KNOB "echoes", echoes));
+	ASSERT_EQ(0, lt_vlink_stat(LT_EP_KNOB "copies", copies));
+}
+
+/*
+ * Transfers of one chunk, of a page and of two chunks per TRE: each chunk
+ * the endpoint core reads is one echo, and none of them is a copy.
+ */
+TEST_F(zerocopy, echo_is_the_read_buffer)
+{
+	static const unsigned long sizes[] = { 1, 4096, 65535 };
+	unsigned long long e0, e1, c0, c1, want = 0;
+	const unsigned long num = 2;
+	char what[64];
+	size_t i;
+
+	lt_ep_counters(_metadata, &e0, &c0);
+	ASSERT_EQ(0, lt_attr_set_ulong("num_tre", num));
+	for (i = 0; i < ARRAY_SIZE(sizes) && !_metadata->exit_code; i++) {
+		ASSERT_EQ(0, lt_attr_set_ulong("tre_size", sizes[i]));
+		snprintf(what, sizeof(what), "start of %lu x %lu", sizes[i], num);
+		lt_expect_pass(_metadata, what);
+		want += num * ((sizes[i] + LT_EP_READ_SIZE - 1) / LT_EP_READ_SIZE);
+	}
+	lt_ep_counters(_metadata, &e1, &c1);
+	ksft_print_msg("echoes=%llu copies=%llu\n", e1 - e0, c1 - c0);
+	EXPECT_EQ(want, e1 - e0)
+		TH_LOG("the endpoint client queued %llu echoes, not one per chunk read", e1 - e0);
+	EXPECT_EQ(0ULL, c1 - c0) TH_LOG("%llu of %llu echoes were copies of the read buffer",
+					c1 - c0, e1 - e0);
+}
+
+/*
+ * An echo that must hold more than the transfer (extend_echo) is the one
+ * kind the client copies: the copies counter counts it, and the start
+ * fails on the bytes it adds.
+ */
+TEST_F_TIMEOUT(zerocopy, extended_echo_is_a_copy, LT_FAULT_TIMEOUT)
+{
+	unsigned long long e0, e1, c0, c1;
+	int ret;
+
+	if (!lt_knob_usable(LT_EP_KNOB "extend_echo"))
+		SKIP(return, "no extend_echo knob");
+	ASSERT_EQ(0, lt_attr_set_ulong("num_tre", 2));
+	ASSERT_EQ(0, lt_attr_set_ulong("tre_size", 4096));
+	lt_ep_counters(_metadata, &e0, &c0);
+	ASSERT_EQ(0, lt_knob_set(LT_EP_KNOB "fault_len", 1));
+	ASSERT_EQ(0, lt_knob_set(LT_EP_KNOB "extend_echo", 1));
+	ret = lt_start(NULL);
+	ksft_print_msg("start with extend_echo=1 returned %s\n", lt_errname(ret));
+	EXPECT_NE(0, ret) TH_LOG("a start passed with 1 byte too many in its echo");
+	lt_knobs_disarm();
+	lt_ep_counters(_metadata, &e1, &c1);
+	EXPECT_EQ(1ULL, c1 - c0) TH_LOG("%llu copies counted for one extended echo", c1 - c0);
+	EXPECT_LE(1ULL, e1 - e0);
+	lt_expect_pass(_metadata, "the start after the extended echo");
+}
