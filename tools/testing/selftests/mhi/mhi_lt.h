@@ -18,6 +18,8 @@
 #define LT_EP_DRV		"mhi_ep_loopback"
 #define LT_VLINK_MOD		"mhi_vlink"
 #define LT_EP_KNOB		"ep:"	/* prefix of the echo client's knobs */
+/* The endpoint core reads, and the echo client echoes, 32 KiB at most */
+#define LT_EP_CHUNK		32768UL
 
 #define LT_DEFAULT_TRE_SIZE	32
 #define LT_DEFAULT_NUM_TRE	1

@@ -103,9 +103,6 @@ static void lt_canary_knob(const struct lt_canary *c)
 	ksft_test_result_code(ok ? KSFT_PASS : KSFT_FAIL, name, NULL);
 }
 
-/* The endpoint core reads, and the echo client echoes, 32 KiB at most */
-#define LT_EP_CHUNK	32768UL
-
 /*
  * Echo faults, each tried on every shape of the data tests: the link's
  * corrupt_echo and drop_echo, and the echo client's shapes of a bad echo.

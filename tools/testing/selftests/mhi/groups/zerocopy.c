@@ -9,9 +9,6 @@
  * Included by mhi_loopback_test.c (see there why), after groups/common.c.
  */
 
-/* The endpoint core reads UL data in chunks of at most this many bytes */
-#define LT_EP_READ_SIZE		32768UL
-
 FIXTURE(zerocopy) {
 	struct lt_guard g;
 };
@@ -62,7 +59,7 @@ TEST_F(zerocopy, echo_is_the_read_buffer)
 		ASSERT_EQ(0, lt_attr_set_ulong("tre_size", sizes[i]));
 		snprintf(what, sizeof(what), "start of %lu x %lu", sizes[i], num);
 		lt_expect_pass(_metadata, what);
-		want += num * ((sizes[i] + LT_EP_READ_SIZE - 1) / LT_EP_READ_SIZE);
+		want += num * ((sizes[i] + LT_EP_CHUNK - 1) / LT_EP_CHUNK);
 	}
 	lt_ep_counters(_metadata, &e1, &c1);
 	ksft_print_msg("echoes=%llu copies=%llu\n", e1 - e0, c1 - c0);
