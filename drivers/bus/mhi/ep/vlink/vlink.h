@@ -49,7 +49,7 @@
 #define VLINK_RELEASE_WAIT_MS	10000
 #define VLINK_HOLD_TIMEOUT_MS	30000
 
-/* Module parameters (core.c), named mhi_vlink.<name> without the prefix */
+/* Module parameters (core.c): vlink_<name> is parameter mhi_vlink.<name> */
 extern unsigned int vlink_ch_elements;
 extern unsigned int vlink_er_elements;
 extern unsigned int vlink_timeout_ms;
