@@ -260,9 +260,10 @@ KDIR=$(printf '%s\n' "${KC[@]}" | sed 's|/[^/]*$||' |
 # W=1 and sparse cover every C file of the directories the series touches
 # (not their subdirectories), so that a warning in an unchanged file next
 # to a changed one counts too.
-# A C file that another C file of its directory includes (vlink_kunit.c,
-# the KUnit tests of vlink.c's static functions) is compiled as part of
-# that file, not on its own.
+# A C file that another C file of its directory includes (as a KUnit test
+# of static functions can be) is compiled as part of that file, not on its
+# own. The link's KUnit tests (ep/vlink/regs_kunit.c) are an object of
+# their own, compiled and checked like the others.
 rig_static_included() { # file.c
 	local f=$1
 	grep -lsE "^#include \"${f##*/}\"" "$TREE/${f%/*}"/*.c | grep -qv "/${f##*/}\$"

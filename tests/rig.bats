@@ -624,7 +624,7 @@ verdict() {
 		"[ 9.1] Oops: general protection fault, probably for non-canonical address" \
 		"[ 9.1] Kernel panic - not syncing: Fatal exception" \
 		"[ 9.1] DMA-API: mhi-vlink mhi-vlink.0: device driver frees DMA memory with wrong function" \
-		"[ 2.5]     # vlink_kunit_ack_clears: EXPECTATION FAILED at drivers/bus/mhi/vlink_kunit.c:131" \
+		"[ 2.5]     # vlink_kunit_ack_clears: EXPECTATION FAILED at drivers/bus/mhi/ep/vlink/regs_kunit.c:131" \
 		"[ 2.5]     not ok 3 vlink_kunit_ack_clears"; do
 		clean_console
 		echo "$report" >>"$T/console.log"

@@ -4,12 +4,18 @@
  * latch the endpoint's interrupt status, how the endpoint's
  * write-1-to-clear acknowledgments are folded in, and the level of the
  * endpoint's doorbell line, when the line must be polled, and what the host
- * reads and writes while the wire is cut. Included by vlink.c, whose static functions
- * they call; they run whenever mhi_vlink is loaded.
+ * reads and writes while the wire is cut. Built into mhi_vlink, they call the
+ * functions of regs.c, irq.c and host.c through vlink.h; they run whenever
+ * mhi_vlink is loaded.
  */
 
 #include <kunit/device.h>
 #include <kunit/test.h>
+#include <linux/bitfield.h>
+#include <linux/irq_work.h>
+#include <linux/timer.h>
+
+#include "vlink.h"
 
 struct vlink_kunit {
 	struct kunit *test;
