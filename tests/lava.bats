@@ -209,19 +209,20 @@ calls() {
 	done
 }
 
-# A sysfs with MHI controllers: "vlink" (mhi0 under the mhi-vlink platform
-# driver, as mhi_vlink makes it) and/or "modem" (mhi1 under a PCI device).
+# A sysfs with MHI controllers: "vlink" (mhi0 under the faux device
+# mhi-vlink.0, as mhi_vlink makes it) and/or "modem" (mhi1 under a PCI device).
 make_mhi_tree() {
 	rm -rf "$T/sys"
-	mkdir -p "$T/sys/bus/mhi/devices" "$T/sys/bus/platform/drivers/mhi-vlink" \
+	mkdir -p "$T/sys/bus/mhi/devices" "$T/sys/bus/faux/drivers/faux_driver" \
 		"$T/sys/bus/pci/drivers/mhi-pci-generic"
 	for kind in "$@"; do
 		case $kind in
-		vlink) c=mhi0 dev=devices/platform/mhi-vlink.0 drv=platform/drivers/mhi-vlink ;;
-		modem) c=mhi1 dev=devices/pci0000:00/0000:01:00.0 drv=pci/drivers/mhi-pci-generic ;;
+		vlink) c=mhi0 dev=devices/faux/mhi-vlink.0 bus=faux drv=faux_driver ;;
+		modem) c=mhi1 dev=devices/pci0000:00/0000:01:00.0 bus=pci drv=mhi-pci-generic ;;
 		esac
 		mkdir -p "$T/sys/$dev/$c/${c}_LOOPBACK"
-		ln -s "../../../bus/$drv" "$T/sys/$dev/driver"
+		ln -s "../../../bus/$bus/drivers/$drv" "$T/sys/$dev/driver"
+		ln -s "../../../bus/$bus" "$T/sys/$dev/subsystem"
 		ln -s "../../../$dev/$c" "$T/sys/bus/mhi/devices/$c"
 		ln -s "../../../$dev/$c/${c}_LOOPBACK" "$T/sys/bus/mhi/devices/${c}_LOOPBACK"
 	done

@@ -583,7 +583,7 @@ clean_console() {
 [    0.200001] DMA-API: debugging enabled by kernel config
 [    0.300000] kmemleak: Kernel memory leak detector initialized (mem pool available: 15000)
 rig: running ./run_kselftest.sh -c mhi
-[    3.000000] mhi-vlink mhi-vlink.0: Link up: mhi0 <-> mhi_ep0
+[    3.000000] faux_driver mhi-vlink.0: Link up: mhi0 <-> mhi_ep0
 rig: tests finished, exit=0
 rig: kmemleak: no leak
 rig: done
@@ -691,7 +691,7 @@ verdict() {
 	clean_ktap
 	clean_console
 	# The link says which DMA mode each probe runs
-	sed -i 's/Link up: mhi0 <-> mhi_ep0/Synchronous DMA, LOOPBACK rings of 32 elements, events on the data ring, moderated 0 ms/' "$T/console.log"
+	sed -i 's/Link up: mhi0 <-> mhi_ep0/Synchronous DMA, LOOPBACK rings of 32 elements, events on the data ring, moderated 0 ms, configured by module parameters/' "$T/console.log"
 	verdict --lane sync
 	assert_failure
 	assert_line "[rig] FAIL: lane sync: the link's KUnit suite mhi_vlink_regs never passed"
@@ -709,6 +709,10 @@ verdict() {
 	assert_line "[rig] FAIL: lane async: the link probed 0 times with asynchronous DMA, 1 times with synchronous DMA"
 
 	sed -i 's/Synchronous DMA/Asynchronous DMA/' "$T/console.log"
+	verdict --lane async
+	assert_success
+	# A link of the suite's own, made in configfs, runs its own mode
+	sed -i 's/^rig: done/[    3.200000] faux_driver mhi-vlink.1: Synchronous DMA, LOOPBACK rings of 8 elements, events on the control ring, moderated 0 ms, configured by configfs lt-configfs\nrig: done/' "$T/console.log"
 	verdict --lane async
 	assert_success
 	verdict --lane sync

@@ -62,17 +62,18 @@ run_lt() {
 }
 
 # A fake sysfs: "modem" (mhi0 under a PCI device), "vlink" (mhi0 under the
-# mhi-vlink platform driver, with the link's debugfs and module); with
+# faux device mhi-vlink.0, with the link's debugfs and module); with
 # "loopback" the controller has a LOOPBACK device bound to mhi_loopback.
 fake_tree() { # dir kind [loopback]
-	local r=$1 dev drv L
+	local r=$1 dev bus drv L
 	case $2 in
-	modem) dev=devices/pci0000:00/0000:01:00.0 drv=pci/drivers/mhi-pci-generic ;;
-	vlink) dev=devices/platform/mhi-vlink.0 drv=platform/drivers/mhi-vlink ;;
+	modem) dev=devices/pci0000:00/0000:01:00.0 bus=pci drv=mhi-pci-generic ;;
+	vlink) dev=devices/faux/mhi-vlink.0 bus=faux drv=faux_driver ;;
 	esac
-	mkdir -p "$r/sys/$dev/mhi0/mhi0_DIAG" "$r/sys/bus/mhi/devices" "$r/sys/bus/$drv" \
+	mkdir -p "$r/sys/$dev/mhi0/mhi0_DIAG" "$r/sys/bus/mhi/devices" "$r/sys/bus/$bus/drivers/$drv" \
 		"$r/sys/bus/mhi/drivers/mhi_loopback"
-	ln -s "../../../bus/$drv" "$r/sys/$dev/driver"
+	ln -s "../../../bus/$bus/drivers/$drv" "$r/sys/$dev/driver"
+	ln -s "../../../bus/$bus" "$r/sys/$dev/subsystem"
 	ln -s "../../../$dev/mhi0" "$r/sys/bus/mhi/devices/mhi0"
 	ln -s "../../../$dev/mhi0/mhi0_DIAG" "$r/sys/bus/mhi/devices/mhi0_DIAG"
 	if [ "${3:-}" = loopback ]; then

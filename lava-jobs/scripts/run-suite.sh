@@ -128,7 +128,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-suite.XXXXXX") || die "cannot create a temp
 trap 'rm -rf "$tmp"' EXIT
 
 # Counts the MHI controllers (mhi<N>) into nv (the virtual link: their
-# parent device is bound to the mhi-vlink platform driver) and no (others);
+# parent device is a faux device mhi-vlink.<id>) and no (others);
 # vl lists the names of the first kind.
 count_controllers() {
 	nv=0
@@ -140,8 +140,14 @@ count_controllers() {
 		'' | *[!0-9]*) continue ;;
 		esac
 		[ -e "$c" ] || continue
-		drv=$(readlink "$c/../driver" 2>/dev/null) || drv=
-		if [ "${drv##*/}" = mhi-vlink ]; then
+		bus=$(readlink "$c/../subsystem" 2>/dev/null) || bus=
+		parent=$(readlink "$c" 2>/dev/null) || parent=
+		parent=${parent%/*}
+		case ${bus##*/}:${parent##*/} in
+		faux:mhi-vlink.*) is_vlink=1 ;;
+		*) is_vlink=0 ;;
+		esac
+		if [ "$is_vlink" = 1 ]; then
 			nv=$((nv + 1))
 			vl="${vl:+$vl, }$name"
 		else

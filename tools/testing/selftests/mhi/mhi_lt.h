@@ -79,7 +79,6 @@ void lt_map_vlink(void);
 bool lt_ep_bound(void);
 int lt_wait_ep_bound(unsigned int ms);
 int lt_ep_bind(bool bind);
-int lt_cntrl_bind(bool bind);
 
 /* mhi_vlink knobs and counters */
 bool lt_knob_present(const char *knob);
@@ -115,6 +114,16 @@ int lt_mod_unload(const char *name);
 void lt_mod_cleanup(void);
 const char *lt_mod_backend(void);
 bool lt_mod_forbidden(int err);
+
+/* links of mhi_vlink in configfs (mhi_lt_configfs.c) */
+int lt_cfs_mount(void);
+int lt_cfs_mkdir(const char *link);
+int lt_cfs_rmdir(const char *link);
+int lt_cfs_write(const char *link, const char *attr, const char *val);
+int lt_cfs_read(const char *link, const char *attr, char *buf, size_t len);
+bool lt_cfs_faux_exists(const char *dev_name);
+int lt_cfs_count_links(void);
+int lt_cfs_select(const char *dev_name);
 
 /* evidence of a start, independent of the host client (mhi_lt_evidence.c) */
 #define LT_MAX_LINK_BPS		32000000000ULL	/* PCIe Gen5 x8, one way */

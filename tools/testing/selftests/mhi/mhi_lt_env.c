@@ -23,8 +23,9 @@
 #include "kselftest.h"
 #include "mhi_lt.h"
 
-/* The platform driver of mhi_vlink; it is the parent of its controllers. */
-#define LT_VLINK_PDRV		"mhi-vlink"
+/* mhi_vlink's links are faux devices mhi-vlink.<id>, parents of their controllers */
+#define LT_VLINK_BUS		"faux"
+#define LT_VLINK_DEV_PREFIX	"mhi-vlink."
 
 /* ------------------------------------------------------------------------ */
 /* KTAP framing of the early exits                                           */
@@ -95,26 +96,46 @@ int lt_controllers(char names[][LT_NAME_LEN], int max)
 	return lt_list_devices(names, max, lt_is_cntrl_name);
 }
 
+/* The last component of the symbolic link @path points to, or NULL */
+static const char *lt_link_base(const char *path, char *target, size_t size)
+{
+	const char *base;
+	ssize_t n;
+
+	n = readlink(path, target, size - 1);
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	return base ? base + 1 : target;
+}
+
 /*
- * A controller of the virtual link: its parent device is bound to the
- * platform driver of mhi_vlink. Read from sysfs, so that this holds with the
- * link's debugfs hidden too.
+ * A controller of the virtual link: its parent device is a faux device
+ * named mhi-vlink.<id>. Read from sysfs, so that this holds with the link's
+ * debugfs hidden too.
  */
 bool lt_cntrl_is_vlink(const char *cntrl)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	const char *base;
-	ssize_t n;
 
-	if (lt_path(path, sizeof(path), "/sys/bus/mhi/devices/%s/../driver", cntrl))
+	if (lt_path(path, sizeof(path), "/sys/bus/mhi/devices/%s/../subsystem", cntrl))
 		return false;
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
+	base = lt_link_base(path, target, sizeof(target));
+	if (!base || strcmp(base, LT_VLINK_BUS))
 		return false;
-	target[n] = '\0';
+
+	if (lt_path(path, sizeof(path), "/sys/bus/mhi/devices/%s", cntrl))
+		return false;
+	/* .../devices/faux/mhi-vlink.<id>/mhi<N>: the component before the last */
+	base = lt_link_base(path, target, sizeof(target));
+	if (!base || base == target)
+		return false;
+	target[base - target - 1] = '\0';
 	base = strrchr(target, '/');
 	base = base ? base + 1 : target;
-	return !strcmp(base, LT_VLINK_PDRV);
+	return !strncmp(base, LT_VLINK_DEV_PREFIX, strlen(LT_VLINK_DEV_PREFIX));
 }
 
 /* Like lt_select(), among the LOOPBACK devices of the virtual link only. */
@@ -204,6 +225,8 @@ static const struct {
 	{ "irq.*",				LT_CLASS_LINK },
 	/* the endpoint client's own counters of its echo buffers */
 	{ "zerocopy.*",				LT_CLASS_LINK },
+	/* links of mhi_vlink made in configfs */
+	{ "configfs.*",				LT_CLASS_LINK },
 	/* starts held in flight by the link's delay knob */
 	{ "race.held_start_*",			LT_CLASS_LINK },
 	/* the endpoint's client on this machine: only the link has it here */

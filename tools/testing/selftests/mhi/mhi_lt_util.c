@@ -537,57 +537,6 @@ int lt_ep_bind(bool bind)
 }
 
 /*
- * The device and driver that registered the MHI controller of the device
- * under test, remembered at unbind: the controller is gone until the bind.
- */
-static char lt_cntrl_dev[LT_NAME_LEN], lt_cntrl_drv[PATH_MAX];
-
-static int lt_cntrl_parent(void)
-{
-	char path[PATH_MAX], real[PATH_MAX], *slash;
-	int ret;
-
-	ret = lt_path(path, sizeof(path), "/sys/bus/mhi/devices/%s", lt.cntrl);
-	if (ret)
-		return ret;
-	if (!realpath(path, real))
-		return -errno;
-	slash = strrchr(real, '/');
-	if (!slash || slash == real)
-		return -ENOENT;
-	*slash = '\0';
-	slash = strrchr(real, '/');
-	if (!slash || strlen(slash + 1) >= sizeof(lt_cntrl_dev))
-		return -ENAMETOOLONG;
-	snprintf(lt_cntrl_dev, sizeof(lt_cntrl_dev), "%s", slash + 1);
-	if (snprintf(path, sizeof(path), "%s/driver", real) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	if (!realpath(path, lt_cntrl_drv))
-		return -errno;
-	return 0;
-}
-
-int lt_cntrl_bind(bool bind)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int ret;
-
-	if (!bind) {
-		ret = lt_cntrl_parent();
-		if (ret)
-			return ret;
-	} else if (!lt_cntrl_dev[0]) {
-		return -ENOENT;
-	}
-	if (snprintf(path, sizeof(path), "%s/%s", lt_cntrl_drv,
-		     bind ? "bind" : "unbind") >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	n = lt_write_file(path, lt_cntrl_dev, strlen(lt_cntrl_dev));
-	return n < 0 ? n : 0;
-}
-
-/*
  * A knob of the link, or with an "ep:" prefix one of the endpoint echo
  * client (its debugfs directory is named after the endpoint device).
  */

@@ -7,9 +7,10 @@
  * endpoint controller (struct mhi_ep_cntrl) and plays the part of the PCIe
  * link and of the device hardware between them.
  *
- * This file holds the module (its parameters, init and exit, which create
- * the links as platform devices) and the lifecycle of a link: probe, with
- * the DMA check, and remove. The other files of the driver each hold one
+ * This file holds the module (its parameters, which configure the links it
+ * creates at load time, init and exit) and the lifecycle of a link: its
+ * faux device with the DMA check, creation and removal. configfs.c creates
+ * links at run time. The other files of the driver each hold one
  * concern: regs.c the register file, irq.c the interrupts, host.c and ep.c
  * the two controllers, dma.c the endpoint's access to host memory, power.c
  * link power, debugfs.c the debugfs files; vlink.h is their private header.
@@ -26,55 +27,58 @@
 #include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
+#include <linux/idr.h>
 #include <linux/irq_work.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
-#include <linux/platform_device.h>
 #include <linux/slab.h>
 
 #include "vlink.h"
 
 static unsigned int vlink_nr_links = 1;
 module_param_named(nr_links, vlink_nr_links, uint, 0444);
-MODULE_PARM_DESC(nr_links, "Number of independent links (1-8, default 1)");
+MODULE_PARM_DESC(nr_links, "Links created at load time (0-8, default 1; more in configfs)");
 
-unsigned int vlink_ch_elements = 32;
-module_param_named(ch_elements, vlink_ch_elements, uint, 0444);
+/* The configuration of the links created at load time, and configfs' default */
+struct vlink_config vlink_default_config = {
+	.ch_elements = 32,
+	.er_elements = 256,
+	.timeout_ms = 10000,
+	.loopback_er = 1,
+	.autostart = true,
+};
+
+module_param_named(ch_elements, vlink_default_config.ch_elements, uint, 0444);
 MODULE_PARM_DESC(ch_elements,
 		 "Ring elements of LOOPBACK channels 0 and 1 (2-1024, default 32; capacity is one less)");
 
-unsigned int vlink_er_elements = 256;
-module_param_named(er_elements, vlink_er_elements, uint, 0444);
+module_param_named(er_elements, vlink_default_config.er_elements, uint, 0444);
 MODULE_PARM_DESC(er_elements,
 		 "Elements of the data event ring (at least 2 * ch_elements + 8, default 256)");
 
-unsigned int vlink_timeout_ms = 10000;
-module_param_named(timeout_ms, vlink_timeout_ms, uint, 0444);
-MODULE_PARM_DESC(timeout_ms, "Host MHI timeout in ms (default 10000, sized for emulators)");
+module_param_named(timeout_ms, vlink_default_config.timeout_ms, uint, 0444);
+MODULE_PARM_DESC(timeout_ms, "Host MHI timeout in ms (1-600000, default 10000, sized for emulators)");
 
-bool vlink_async_dma;
-module_param_named(async_dma, vlink_async_dma, bool, 0444);
+module_param_named(async_dma, vlink_default_config.async_dma, bool, 0444);
 MODULE_PARM_DESC(async_dma,
-		 "Complete endpoint payload transfers from an ordered worker per direction, like an eDMA engine, instead of inside the transfer call (default N)");
+		 "Complete endpoint payload transfers in order from a DMA worker of the link, like an eDMA engine, instead of inside the transfer call (default N)");
 
-unsigned int vlink_loopback_er = 1;
-module_param_named(loopback_er, vlink_loopback_er, uint, 0444);
+module_param_named(loopback_er, vlink_default_config.loopback_er, uint, 0444);
 MODULE_PARM_DESC(loopback_er,
 		 "Event ring of the LOOPBACK channels: 1 a data ring of their own (default), 0 the control ring, as the Foxconn and Cinterion modems have it");
 
-unsigned int vlink_intmod_ms;
-module_param_named(intmod_ms, vlink_intmod_ms, uint, 0444);
+module_param_named(intmod_ms, vlink_default_config.intmod_ms, uint, 0444);
 MODULE_PARM_DESC(intmod_ms,
 		 "Interrupt moderation of the LOOPBACK event ring in ms (0-1000, default 0: an interrupt per completion)");
 
-static bool vlink_autostart = true;
-module_param_named(autostart, vlink_autostart, bool, 0444);
-MODULE_PARM_DESC(autostart, "Bring every link up at load time (default Y)");
+module_param_named(autostart, vlink_default_config.autostart, bool, 0444);
+MODULE_PARM_DESC(autostart, "Bring every link up when it is created (default Y)");
 
 struct dentry *vlink_debugfs_root;
-static struct platform_device *vlink_pdevs[VLINK_MAX_LINKS];
+static DEFINE_IDA(vlink_ida);
+static struct vlink *vlink_boot_links[VLINK_MAX_LINKS];
 
 /*
  * The link is a cache-coherent device that reaches host memory through the
@@ -134,22 +138,47 @@ static int vlink_check_dma(struct device *dev)
 	return ret;
 }
 
-static int vlink_probe(struct platform_device *pdev)
+/**
+ * vlink_config_check() - check a link configuration
+ * @cfg: the configuration
+ * @who: what configured it, for the message that says what is wrong
+ *
+ * Return: 0, or -EINVAL with a message when @cfg cannot make a link.
+ */
+int vlink_config_check(const struct vlink_config *cfg, const char *who)
 {
-	struct device *dev = &pdev->dev;
+	if (cfg->ch_elements < 2 || cfg->ch_elements > 1024) {
+		pr_err("%s: %s: ch_elements must be 2 to 1024\n", VLINK_DRV_NAME, who);
+		return -EINVAL;
+	}
+
+	/* A full event ring loses completions: size it for both rings */
+	if (cfg->er_elements < 2 * cfg->ch_elements + 8 || cfg->er_elements > 8192) {
+		pr_err("%s: %s: er_elements must be 2 * ch_elements + 8 to 8192\n",
+		       VLINK_DRV_NAME, who);
+		return -EINVAL;
+	}
+
+	if (!cfg->timeout_ms || cfg->timeout_ms > 600000) {
+		pr_err("%s: %s: timeout_ms must be 1 to 600000\n", VLINK_DRV_NAME, who);
+		return -EINVAL;
+	}
+
+	if (cfg->loopback_er > 1 || cfg->intmod_ms > 1000) {
+		pr_err("%s: %s: loopback_er must be 0 or 1 and intmod_ms at most 1000\n",
+		       VLINK_DRV_NAME, who);
+		return -EINVAL;
+	}
+
+	return 0;
+}
+
+static int vlink_setup(struct vlink *vl, const char *origin)
+{
+	struct device *dev = vl->dev;
 	struct mhi_controller *host;
-	struct vlink *vl;
 	int ret;
 
-	ret = vlink_check_dma(dev);
-	if (ret)
-		return ret;
-
-	vl = devm_kzalloc(dev, sizeof(*vl), GFP_KERNEL);
-	if (!vl)
-		return -ENOMEM;
-
-	vl->dev = dev;
 	vl->regs = devm_kzalloc(dev, VLINK_REGS_SIZE, GFP_KERNEL);
 	if (!vl->regs)
 		return -ENOMEM;
@@ -165,13 +194,12 @@ static int vlink_probe(struct platform_device *pdev)
 	INIT_WORK(&vl->ep_power_work, vlink_ep_power_work);
 	init_completion(&vl->ep_powered);
 	init_waitqueue_head(&vl->hold_wq);
-	platform_set_drvdata(pdev, vl);
 
-	ret = vlink_dma_init(vl, pdev->id);
+	ret = vlink_dma_init(vl);
 	if (ret)
 		return ret;
 
-	ret = vlink_irqs_init(vl, pdev->id);
+	ret = vlink_irqs_init(vl);
 	if (ret)
 		return ret;
 
@@ -187,12 +215,12 @@ static int vlink_probe(struct platform_device *pdev)
 		return ret;
 	}
 
-	vlink_debugfs_init(vl, pdev->id);
-	dev_info(dev, "%s DMA, LOOPBACK rings of %u elements, events on the %s ring, moderated %u ms\n",
-		 vlink_async_dma ? "Asynchronous" : "Synchronous", vlink_ch_elements,
-		 vlink_loopback_er ? "data" : "control", vlink_intmod_ms);
+	vlink_debugfs_init(vl);
+	dev_info(dev, "%s DMA, LOOPBACK rings of %u elements, events on the %s ring, moderated %u ms, configured by %s\n",
+		 vl->cfg.async_dma ? "Asynchronous" : "Synchronous", vl->cfg.ch_elements,
+		 vl->cfg.loopback_er ? "data" : "control", vl->cfg.intmod_ms, origin);
 
-	if (vlink_autostart) {
+	if (vl->cfg.autostart) {
 		mutex_lock(&vl->lock);
 		ret = vlink_power_up(vl);
 		mutex_unlock(&vl->lock);
@@ -207,9 +235,76 @@ static int vlink_probe(struct platform_device *pdev)
 	return 0;
 }
 
-static void vlink_remove(struct platform_device *pdev)
+/**
+ * vlink_create() - create a link, with its faux device
+ * @cfg: its configuration, checked by vlink_config_check()
+ * @origin: what configured it, for the line that says how the link runs
+ *
+ * The link takes the lowest free number. Its device is a faux device
+ * named mhi-vlink.<id>, set up as the DMA device of the host controller.
+ * The driver core releases what vlink_setup() allocated with devm_*() when
+ * the faux device goes.
+ *
+ * Return: the link, or an ERR_PTR().
+ */
+struct vlink *vlink_create(const struct vlink_config *cfg, const char *origin)
 {
-	struct vlink *vl = platform_get_drvdata(pdev);
+	struct faux_device *fdev;
+	char name[24];
+	struct vlink *vl;
+	int id, ret;
+
+	id = ida_alloc_max(&vlink_ida, VLINK_MAX_LINKS - 1, GFP_KERNEL);
+	if (id < 0)
+		return ERR_PTR(id == -ENOSPC ? -EBUSY : id);
+
+	snprintf(name, sizeof(name), "%s.%d", VLINK_DRV_NAME, id);
+	fdev = faux_device_create(name, NULL, NULL);
+	if (!fdev) {
+		ret = -ENODEV;
+		goto err_ida;
+	}
+
+	/* A faux device has no DMA mask: the link's DMA is 64-bit direct */
+	fdev->dev.dma_mask = &fdev->dev.coherent_dma_mask;
+	ret = dma_set_mask_and_coherent(&fdev->dev, DMA_BIT_MASK(64));
+	if (!ret)
+		ret = vlink_check_dma(&fdev->dev);
+	if (ret)
+		goto err_fdev;
+
+	vl = devm_kzalloc(&fdev->dev, sizeof(*vl), GFP_KERNEL);
+	if (!vl) {
+		ret = -ENOMEM;
+		goto err_fdev;
+	}
+
+	vl->fdev = fdev;
+	vl->dev = &fdev->dev;
+	vl->id = id;
+	vl->cfg = *cfg;
+	faux_device_set_drvdata(fdev, vl);
+
+	ret = vlink_setup(vl, origin);
+	if (ret)
+		goto err_fdev;
+
+	return vl;
+
+err_fdev:
+	faux_device_destroy(fdev);
+err_ida:
+	ida_free(&vlink_ida, id);
+	return ERR_PTR(ret);
+}
+
+/**
+ * vlink_destroy() - power a link down and remove it with its faux device
+ * @vl: the link, from vlink_create()
+ */
+void vlink_destroy(struct vlink *vl)
+{
+	int id = vl->id;
 
 	/* No debugfs operation can start a power transition after this */
 	debugfs_remove_recursive(vl->debugfs);
@@ -221,85 +316,57 @@ static void vlink_remove(struct platform_device *pdev)
 
 	mhi_unregister_controller(vl->host);
 	mhi_free_controller(vl->host);
+
+	/* Frees @vl and what else vlink_setup() allocated with devm_*() */
+	faux_device_destroy(vl->fdev);
+	ida_free(&vlink_ida, id);
 }
 
-static struct platform_driver vlink_driver = {
-	.probe = vlink_probe,
-	.remove = vlink_remove,
-	.driver = {
-		.name = VLINK_DRV_NAME,
-	},
-};
-
-static void vlink_destroy_links(void)
+static void vlink_destroy_boot_links(void)
 {
 	int i;
 
 	for (i = VLINK_MAX_LINKS - 1; i >= 0; i--) {
-		platform_device_unregister(vlink_pdevs[i]);
-		vlink_pdevs[i] = NULL;
+		if (vlink_boot_links[i])
+			vlink_destroy(vlink_boot_links[i]);
+		vlink_boot_links[i] = NULL;
 	}
 }
 
 static int __init vlink_init(void)
 {
-	struct platform_device_info info = {
-		.name = VLINK_DRV_NAME,
-		.dma_mask = DMA_BIT_MASK(64),
-	};
+	struct vlink *vl;
 	int i, ret;
 
-	if (!vlink_nr_links || vlink_nr_links > VLINK_MAX_LINKS) {
-		pr_err("%s: nr_links must be 1 to %d\n", VLINK_DRV_NAME, VLINK_MAX_LINKS);
+	if (vlink_nr_links > VLINK_MAX_LINKS) {
+		pr_err("%s: nr_links must be 0 to %d\n", VLINK_DRV_NAME, VLINK_MAX_LINKS);
 		return -EINVAL;
 	}
 
-	if (vlink_ch_elements < 2 || vlink_ch_elements > 1024) {
-		pr_err("%s: ch_elements must be 2 to 1024\n", VLINK_DRV_NAME);
-		return -EINVAL;
-	}
-
-	if (vlink_loopback_er > 1 || vlink_intmod_ms > 1000) {
-		pr_err("%s: loopback_er must be 0 or 1 and intmod_ms at most 1000\n",
-		       VLINK_DRV_NAME);
-		return -EINVAL;
-	}
-
-	/* A full event ring loses completions: size it for both rings */
-	if (vlink_er_elements < 2 * vlink_ch_elements + 8) {
-		pr_err("%s: er_elements must be at least 2 * ch_elements + 8\n",
-		       VLINK_DRV_NAME);
-		return -EINVAL;
-	}
+	ret = vlink_config_check(&vlink_default_config, "module parameters");
+	if (ret)
+		return ret;
 
 	vlink_debugfs_root = debugfs_create_dir("mhi_vlink", NULL);
 
-	ret = platform_driver_register(&vlink_driver);
-	if (ret)
-		goto err_debugfs;
-
 	for (i = 0; i < vlink_nr_links; i++) {
-		info.id = i;
-		vlink_pdevs[i] = platform_device_register_full(&info);
-		if (IS_ERR(vlink_pdevs[i])) {
-			ret = PTR_ERR(vlink_pdevs[i]);
-			vlink_pdevs[i] = NULL;
+		vl = vlink_create(&vlink_default_config, "module parameters");
+		if (IS_ERR(vl)) {
+			ret = PTR_ERR(vl);
+			pr_err("%s: link %d not created: %d\n", VLINK_DRV_NAME, i, ret);
 			goto err_links;
 		}
-
-		/* The driver core logs the reason when probe fails */
-		if (!device_is_bound(&vlink_pdevs[i]->dev)) {
-			ret = -ENODEV;
-			goto err_links;
-		}
+		vlink_boot_links[i] = vl;
 	}
+
+	ret = vlink_configfs_init();
+	if (ret)
+		goto err_links;
 
 	return 0;
 
 err_links:
-	vlink_destroy_links();
-	platform_driver_unregister(&vlink_driver);
-err_debugfs:
+	vlink_destroy_boot_links();
 	debugfs_remove_recursive(vlink_debugfs_root);
 	return ret;
 }
@@ -307,9 +374,11 @@ module_init(vlink_init);
 
 static void __exit vlink_exit(void)
 {
-	vlink_destroy_links();
-	platform_driver_unregister(&vlink_driver);
+	/* configfs holds the module while one of its links exists */
+	vlink_configfs_exit();
+	vlink_destroy_boot_links();
 	debugfs_remove_recursive(vlink_debugfs_root);
+	ida_destroy(&vlink_ida);
 }
 module_exit(vlink_exit);
 

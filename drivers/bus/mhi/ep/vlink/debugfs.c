@@ -219,11 +219,11 @@ static int vlink_hold_echo_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(vlink_hold_echo_fops, vlink_hold_echo_get, vlink_hold_echo_set,
 			 "%llu\n");
 
-void vlink_debugfs_init(struct vlink *vl, int id)
+void vlink_debugfs_init(struct vlink *vl)
 {
 	char name[16];
 
-	snprintf(name, sizeof(name), "link%d", id);
+	snprintf(name, sizeof(name), "link%d", vl->id);
 	vl->debugfs = debugfs_create_dir(name, vlink_debugfs_root);
 
 	debugfs_create_file("host", 0444, vl->debugfs, vl, &vlink_host_fops);

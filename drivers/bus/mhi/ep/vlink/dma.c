@@ -284,24 +284,24 @@ static void vlink_dma_work(struct work_struct *work)
 }
 
 /* Enough descriptors for both LOOPBACK rings full of 64 KiB TREs */
-static unsigned int vlink_dma_descs(void)
+static unsigned int vlink_dma_descs(struct vlink *vl)
 {
-	return 4 * vlink_ch_elements + 8;
+	return 4 * vl->cfg.ch_elements + 8;
 }
 
-int vlink_dma_init(struct vlink *vl, int id)
+int vlink_dma_init(struct vlink *vl)
 {
-	unsigned int i, n = vlink_dma_descs();
+	unsigned int i, n = vlink_dma_descs(vl);
 
 	spin_lock_init(&vl->dma_lock);
 	INIT_LIST_HEAD(&vl->dma_queue);
 	INIT_LIST_HEAD(&vl->dma_free);
 	INIT_WORK(&vl->dma_work, vlink_dma_work);
-	if (!vlink_async_dma)
+	if (!vl->cfg.async_dma)
 		return 0;
 
 	vl->dma_pool = devm_kcalloc(vl->dev, n, sizeof(*vl->dma_pool), GFP_KERNEL);
-	vl->dma_wq = devm_alloc_ordered_workqueue(vl->dev, "mhi_vlink%d_dma", 0, id);
+	vl->dma_wq = devm_alloc_ordered_workqueue(vl->dev, "mhi_vlink%d_dma", 0, vl->id);
 	if (!vl->dma_pool || !vl->dma_wq)
 		return -ENOMEM;
 
@@ -318,7 +318,7 @@ static int vlink_ep_transfer(struct mhi_ep_cntrl *ep, struct mhi_ep_buf_info *in
 	struct vlink_dma *dma;
 	int ret;
 
-	if (!vlink_async_dma) {
+	if (!vl->cfg.async_dma) {
 		ret = uplink ? vlink_ul_transfer(vl, info) : vlink_dl_transfer(vl, info);
 		if (ret)
 			return ret;
@@ -338,7 +338,7 @@ static int vlink_ep_transfer(struct mhi_ep_cntrl *ep, struct mhi_ep_buf_info *in
 	if (!dma) {
 		spin_unlock(&vl->dma_lock);
 		dev_err_ratelimited(vl->dev, "All %u DMA descriptors are in use\n",
-				    vlink_dma_descs());
+				    vlink_dma_descs(vl));
 		return -EBUSY;
 	}
 

@@ -108,8 +108,8 @@ static void vlink_host_config_init(struct vlink *vl)
 		vl->host_chans[i] = (struct mhi_channel_config) {
 			.name = "LOOPBACK",
 			.num = i,
-			.num_elements = vlink_ch_elements,
-			.event_ring = vlink_loopback_er,
+			.num_elements = vl->cfg.ch_elements,
+			.event_ring = vl->cfg.loopback_er,
 			.dir = i == VLINK_LOOPBACK_UL ? DMA_TO_DEVICE : DMA_FROM_DEVICE,
 			.ee_mask = BIT(MHI_EE_AMSS),
 			.doorbell = MHI_DB_BRST_DISABLE,
@@ -118,7 +118,7 @@ static void vlink_host_config_init(struct vlink *vl)
 
 	/* The control ring takes the LOOPBACK completions too when told to */
 	vl->host_events[0] = (struct mhi_event_config) {
-		.num_elements = vlink_loopback_er ? VLINK_CTRL_ER_ELEMENTS : vlink_er_elements,
+		.num_elements = vl->cfg.loopback_er ? VLINK_CTRL_ER_ELEMENTS : vl->cfg.er_elements,
 		.irq = 1,
 		.channel = U32_MAX,
 		.priority = 1,
@@ -126,19 +126,19 @@ static void vlink_host_config_init(struct vlink *vl)
 		.data_type = MHI_ER_CTRL,
 	};
 	vl->host_events[1] = (struct mhi_event_config) {
-		.num_elements = vlink_er_elements,
+		.num_elements = vl->cfg.er_elements,
 		.irq = 2,
 		.channel = U32_MAX,
 		.priority = 1,
 		.mode = MHI_DB_BRST_DISABLE,
 		.data_type = MHI_ER_DATA,
 	};
-	vl->host_events[vlink_loopback_er].irq_moderation_ms = vlink_intmod_ms;
+	vl->host_events[vl->cfg.loopback_er].irq_moderation_ms = vl->cfg.intmod_ms;
 
 	vl->host_config = (struct mhi_controller_config) {
 		.max_channels = VLINK_MAX_CHANNELS,
-		.timeout_ms = vlink_timeout_ms,
-		.ready_timeout_ms = vlink_timeout_ms,
+		.timeout_ms = vl->cfg.timeout_ms,
+		.ready_timeout_ms = vl->cfg.timeout_ms,
 		.num_channels = ARRAY_SIZE(vl->host_chans),
 		.ch_cfg = vl->host_chans,
 		.num_events = ARRAY_SIZE(vl->host_events),

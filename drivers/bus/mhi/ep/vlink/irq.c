@@ -162,11 +162,11 @@ static void vlink_irqs_free(void *data)
 	irq_domain_free_fwnode(vl->fwnode);
 }
 
-int vlink_irqs_init(struct vlink *vl, int id)
+int vlink_irqs_init(struct vlink *vl)
 {
 	int hwirq, virq;
 
-	vl->fwnode = irq_domain_alloc_named_id_fwnode(VLINK_DRV_NAME, id);
+	vl->fwnode = irq_domain_alloc_named_id_fwnode(VLINK_DRV_NAME, vl->id);
 	if (!vl->fwnode)
 		return -ENOMEM;
 

@@ -17,6 +17,7 @@
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/device.h>
+#include <linux/device/faux.h>
 #include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/mhi.h>
@@ -49,13 +50,30 @@
 #define VLINK_RELEASE_WAIT_MS	10000
 #define VLINK_HOLD_TIMEOUT_MS	30000
 
-/* Module parameters (core.c): vlink_<name> is parameter mhi_vlink.<name> */
-extern unsigned int vlink_ch_elements;
-extern unsigned int vlink_er_elements;
-extern unsigned int vlink_timeout_ms;
-extern bool vlink_async_dma;
-extern unsigned int vlink_loopback_er;
-extern unsigned int vlink_intmod_ms;
+/**
+ * struct vlink_config - what a link is made of, fixed while it exists
+ * @ch_elements: ring elements of the LOOPBACK channels (capacity is one less)
+ * @er_elements: elements of the data event ring
+ * @timeout_ms: host MHI timeout
+ * @intmod_ms: interrupt moderation of the LOOPBACK event ring
+ * @loopback_er: event ring of the LOOPBACK channels: 1 the data ring, 0 the
+ *		 control ring
+ * @async_dma: payload transfers complete from a DMA worker, like an eDMA
+ *	       engine, instead of inside the transfer call
+ * @autostart: power the link up when it is created
+ *
+ * The module parameters of the same names configure the links created at
+ * load time; configfs (configfs.c) configures each link created at run time.
+ */
+struct vlink_config {
+	u32 ch_elements;
+	u32 er_elements;
+	u32 timeout_ms;
+	u32 intmod_ms;
+	u32 loopback_er;
+	bool async_dma;
+	bool autostart;
+};
 
 /**
  * struct vlink_fault - a deterministic fault knob
@@ -99,8 +117,11 @@ struct vlink_stats {
 
 /**
  * struct vlink - one virtual link
- * @dev: platform device; it is the host controller's DMA device and the
- *	 parent of both controllers
+ * @fdev: faux device of the link
+ * @dev: its device; the host controller's DMA device and the parent of both
+ *	 controllers
+ * @id: number of the link, in the names of its device and debugfs directory
+ * @cfg: configuration
  * @lock: serialises power transitions
  * @up: the link is powered up
  * @cut: the wire is cut: no doorbell, interrupt or DMA crosses the link, and
@@ -122,7 +143,7 @@ struct vlink_stats {
  * @ep_power_work: runs mhi_ep_power_up(), which waits for the host
  * @ep_powered: completed when @ep_power_work is done
  * @ep_power_ret: result of mhi_ep_power_up()
- * @dma_wq: runs @dma_work (vlink_async_dma)
+ * @dma_wq: runs @dma_work (&vlink_config.async_dma)
  * @dma_work: the DMA worker: completes the queued transfers in order
  * @dma_lock: protects @dma_queue and @dma_free
  * @dma_queue: transfers submitted and not yet completed
@@ -153,7 +174,10 @@ struct vlink_stats {
  * @debugfs: debugfs directory of the link
  */
 struct vlink {
+	struct faux_device *fdev;
 	struct device *dev;
+	int id;
+	struct vlink_config cfg;
 	struct mutex lock;		/* serialises power transitions */
 	bool up;
 	bool cut;
@@ -208,7 +232,7 @@ struct vlink {
 };
 
 /**
- * struct vlink_dma - a payload transfer descriptor (vlink_async_dma)
+ * struct vlink_dma - a payload transfer descriptor (&vlink_config.async_dma)
  * @node: entry of &vlink.dma_queue or &vlink.dma_free
  * @info: copy of the endpoint core's request, which lives on its stack
  * @uplink: direction
@@ -249,7 +273,7 @@ void vlink_ep_evaluate(struct vlink *vl);
 void vlink_ep_irq_work(struct irq_work *work);
 void vlink_host_irq_work(struct irq_work *work);
 void vlink_poll(struct timer_list *t);
-int vlink_irqs_init(struct vlink *vl, int id);
+int vlink_irqs_init(struct vlink *vl);
 
 /* host.c */
 int vlink_host_read_reg(struct mhi_controller *host, void __iomem *addr,
@@ -274,7 +298,17 @@ int vlink_ep_write_sync(struct mhi_ep_cntrl *ep, struct mhi_ep_buf_info *info);
 int vlink_ep_read_async(struct mhi_ep_cntrl *ep, struct mhi_ep_buf_info *info);
 int vlink_ep_write_async(struct mhi_ep_cntrl *ep, struct mhi_ep_buf_info *info);
 void vlink_ep_flush_async(struct mhi_ep_cntrl *ep);
-int vlink_dma_init(struct vlink *vl, int id);
+int vlink_dma_init(struct vlink *vl);
+
+/* core.c */
+extern struct vlink_config vlink_default_config;
+int vlink_config_check(const struct vlink_config *cfg, const char *who);
+struct vlink *vlink_create(const struct vlink_config *cfg, const char *origin);
+void vlink_destroy(struct vlink *vl);
+
+/* configfs.c */
+int vlink_configfs_init(void);
+void vlink_configfs_exit(void);
 
 /* power.c */
 void vlink_ep_power_work(struct work_struct *work);
@@ -282,6 +316,6 @@ void vlink_power_down(struct vlink *vl);
 int vlink_power_up(struct vlink *vl);
 
 /* debugfs.c */
-void vlink_debugfs_init(struct vlink *vl, int id);
+void vlink_debugfs_init(struct vlink *vl);
 
 #endif /* _MHI_EP_VLINK_H */

@@ -18,8 +18,17 @@ FIXTURE_SETUP(race)
 	ASSERT_LT(0, self->cap);
 }
 
+/* A link a race test made in configfs, removed when the test ends */
+#define LT_RACE_CFS_LINK	"lt-race"
+static char lt_race_cfs_link[32];
+
 FIXTURE_TEARDOWN(race)
 {
+	if (lt_race_cfs_link[0]) {
+		EXPECT_EQ(0, lt_cfs_rmdir(lt_race_cfs_link))
+			TH_LOG("cannot remove configfs link %s", lt_race_cfs_link);
+		lt_race_cfs_link[0] = '\0';
+	}
 	lt_test_end(_metadata, &self->g);
 }
 

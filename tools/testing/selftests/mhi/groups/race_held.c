@@ -166,17 +166,27 @@ static int lt_restore_modprobe_vlink(struct __test_metadata *_metadata)
 	return lt_mod_load(LT_VLINK_MOD);
 }
 
-/* The controller driver's remove: mhi_unregister_controller() under a start */
-static int lt_remove_cntrl_unbind(struct __test_metadata *_metadata)
+/*
+ * The link's removal, mhi_unregister_controller() under a start: a link of
+ * the module's configuration made in configfs for the test, taken away by
+ * "live" 0 and made again by "live" 1 (FIXTURE_TEARDOWN(race) removes it)
+ */
+static int lt_remove_link(struct __test_metadata *_metadata)
 {
 	(void)_metadata;
-	return lt_cntrl_bind(false);
+	return lt_cfs_write(lt_race_cfs_link, "live", "0");
 }
 
-static int lt_restore_cntrl_bind(struct __test_metadata *_metadata)
+static int lt_restore_link(struct __test_metadata *_metadata)
 {
+	char dev_name[64];
+	int ret;
+
 	(void)_metadata;
-	return lt_cntrl_bind(true);
+	ret = lt_cfs_write(lt_race_cfs_link, "live", "1");
+	if (!ret)
+		ret = lt_cfs_read(lt_race_cfs_link, "dev_name", dev_name, sizeof(dev_name));
+	return ret ? ret : lt_cfs_select(dev_name);
 }
 
 static int lt_remove_ep_unbind(struct __test_metadata *_metadata)
@@ -330,15 +340,22 @@ TEST_F_TIMEOUT(race, held_start_vs_rmmod_vlink, LT_RACE_TIMEOUT)
 	lt_held_race(_metadata, &rm);
 }
 
-/* The controller driver is unbound: the host core's controller removal */
-TEST_F_TIMEOUT(race, held_start_vs_cntrl_unbind, LT_RACE_TIMEOUT)
+/* The link is removed: the host core's controller removal */
+TEST_F_TIMEOUT(race, held_start_vs_link_removal, LT_RACE_TIMEOUT)
 {
 	static const struct lt_removal rm = {
-		lt_remove_cntrl_unbind, lt_restore_cntrl_bind, true, -ENODEV,
+		lt_remove_link, lt_restore_link, true, -ENODEV,
 	};
+	int ret;
 
 	if (!lt_knob_present("power"))
 		SKIP(return, "not a virtual link");
+	ret = lt_cfs_mount();
+	ASSERT_EQ(0, ret) TH_LOG("no configfs directory of mhi_vlink: %s", lt_errname(ret));
+	ASSERT_EQ(0, lt_cfs_mkdir(LT_RACE_CFS_LINK));
+	snprintf(lt_race_cfs_link, sizeof(lt_race_cfs_link), "%s", LT_RACE_CFS_LINK);
+	ret = lt_restore_link(_metadata);
+	ASSERT_EQ(0, ret) TH_LOG("a link made in configfs: %s", lt_errname(ret));
 	lt_held_race(_metadata, &rm);
 }
 
