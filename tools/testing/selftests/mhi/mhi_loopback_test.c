@@ -63,6 +63,7 @@
 #include "groups/fault.c"
 #include "groups/irq.c"
 #include "groups/zerocopy.c"
+#include "groups/configfs.c"
 #include "groups/race.c"
 #include "groups/race_held.c"
 #include "groups/race_reload.c"
