@@ -138,9 +138,12 @@ rig_shell() {
 	rig_qemu_base
 	rig_qemu_check
 	rig_qemu_streams mon:stdio null
+	# a refused setting stops here: "$(...)" in QEMU's arguments would not
+	local cmdline
+	cmdline=$(rig_cmdline shell)
 	rig_log "booting a root shell ($PROFILE); Ctrl-A X quits QEMU"
 	exec 9>&- # let other rig commands run meanwhile
-	exec "${QEMU[@]}" "${QEMU_CONSOLE[@]}" "${QEMU_KTAP[@]}" -append "$(rig_cmdline shell)"
+	exec "${QEMU[@]}" "${QEMU_CONSOLE[@]}" "${QEMU_KTAP[@]}" -append "$cmdline"
 }
 
 # Reads the KTAP stream from stdin: terminal + $1, and the time of the first
@@ -160,8 +163,10 @@ rig_ktap_tee() {
 
 rig_boot() {
 	local limit=${TIMEOUT:-$(rig_profile_timeout "$PROFILE")} start end rc secs first timed_out=0
-	local console=$LOGDIR/console.log ktap=$LOGDIR/ktap.log
+	local console=$LOGDIR/console.log ktap=$LOGDIR/ktap.log cmdline
 	case $limit in '' | *[!0-9]*) rig_die "TIMEOUT must be a number of seconds (got '$limit')" ;; esac
+	# a refused setting (T=, RUN_ARGS=, ...) stops here, before QEMU starts
+	cmdline=$(rig_cmdline test)
 	rig_qemu_base
 	rig_qemu_check
 	rig_qemu_streams "file:$console" stdio
@@ -169,7 +174,7 @@ rig_boot() {
 	: >"$ktap"
 	rm -f "$LOGDIR/first-ktap"
 	rig_log "booting ($PROFILE, lane ${LANE:-sync}, limit $limit s); console: $(rig_rel "$console")"
-	printf '%s\n' "${QEMU[*]} ${QEMU_CONSOLE[*]} ${QEMU_KTAP[*]} -append '$(rig_cmdline test)'" >"$LOGDIR/qemu.cmd"
+	printf '%s\n' "${QEMU[*]} ${QEMU_CONSOLE[*]} ${QEMU_KTAP[*]} -append '$cmdline'" >"$LOGDIR/qemu.cmd"
 	# QEMU reads the kernel and initramfs at start: other rig commands
 	# (another profile, make patches) need not wait for the tests.
 	exec 9>&-
@@ -177,7 +182,7 @@ rig_boot() {
 	set +e
 	# --foreground: Ctrl-C on the terminal reaches QEMU too.
 	timeout --foreground -k 10 "$limit" "${QEMU[@]}" "${QEMU_CONSOLE[@]}" "${QEMU_KTAP[@]}" \
-		-append "$(rig_cmdline test)" </dev/null 2>"$LOGDIR/qemu.log" |
+		-append "$cmdline" </dev/null 2>"$LOGDIR/qemu.log" |
 		rig_ktap_tee "$ktap" "$start" "$LOGDIR/first-ktap"
 	rc=${PIPESTATUS[0]}
 	set -e

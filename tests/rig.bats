@@ -190,6 +190,16 @@ rig_bash() {
 	assert_output --partial "T and KSELFTEST_MHI_LOOPBACK_TEST_ARGS"
 }
 
+@test "a refused T= stops the boot before QEMU starts, not with an empty command line" {
+	local stubs="rig_qemu_base() { QEMU=(echo QEMU-STARTED); QEMU_CONSOLE=(); QEMU_KTAP=(); };"
+	stubs+=" rig_qemu_check() { :; }; rig_qemu_streams() { :; }; LOGDIR='$T';"
+	T=configfs,race rig_bash "$stubs rig_boot" boot.sh
+	assert_failure
+	assert_output --partial "T must be a test name"
+	refute_output --partial QEMU-STARTED
+	refute [ -e "$T/qemu.cmd" ]
+}
+
 # --- the lock ----------------------------------------------------------------
 
 @test "rig_lock: a second rig command waits for the first and says so" {
