@@ -89,6 +89,38 @@ TEST_F(zerocopy, echo_is_the_read_buffer)
 }
 
 /*
+ * The client's debugfs echo_shape and its echo_shape parameter are one
+ * setting: each shape written to one reads back from the other, a name
+ * that is no shape is refused, and the shape of the lane is restored.
+ */
+TEST_F(zerocopy, echo_shape_knobs_agree)
+{
+	static const char * const names[] = { "same", "split", "coalesce" };
+	char path[PATH_MAX], want[16];
+	int shape, got, i;
+	ssize_t n;
+
+	shape = lt_zc_shape(_metadata);
+	ASSERT_EQ(0, lt_path(path, sizeof(path), "/sys/kernel/debug/%s/echo_shape", LT_EP_DRV));
+	for (i = 0; i < 3; i++) {
+		snprintf(want, sizeof(want), "%s\n", names[i]);
+		n = lt_write_file(path, want, strlen(want));
+		EXPECT_EQ((ssize_t)strlen(want), n)
+			TH_LOG("writing %s to %s: %s", names[i], path,
+			       lt_errname(n < 0 ? n : -EPROTO));
+		got = lt_echo_shape();
+		EXPECT_EQ(i, got) TH_LOG("the parameter reads %s after %s was written",
+					 lt_shape_name(got), names[i]);
+	}
+	n = lt_write_file(path, "bent\n", 5);
+	EXPECT_GT(0, n) TH_LOG("a shape named bent was accepted");
+	snprintf(want, sizeof(want), "%s\n", lt_shape_name(shape));
+	ASSERT_EQ((ssize_t)strlen(want), lt_write_file(path, want, strlen(want)));
+	ASSERT_EQ(shape, lt_echo_shape());
+	lt_expect_pass(_metadata, "a start in the lane's shape again");
+}
+
+/*
  * An echo that must hold more than the transfer (extend_echo) is the one
  * kind the client copies (with the runs the coalesce shape merges): the
  * copies counter counts it, and the start fails on the bytes it adds.
