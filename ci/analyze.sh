@@ -114,6 +114,53 @@ rig_lane_expect() {
 	fi
 }
 
+# rig_lane_shape_evidence LANE LOG: what the echo client's shapes did, from
+# the line it prints each time it is unloaded and the one the guest prints
+# of its debugfs shapes file at the end ("ep_loopback_shapes echo_shape=...
+# echoes=N split_echoes=S merged_echoes=M"), summed: a split lane split
+# echoes and merged none, a coalesce lane merged echoes and split none, any
+# other lane neither; every line names the lane's shape. A lane with a shape
+# needs at least one line; a lane without one has nothing to prove without.
+rig_lane_shape_evidence() {
+	local lane=$1 log=$2 lines line shape=same param n=0 e s m echoes=0 split=0 merged=0
+	rig_lane_has "$lane" split && shape="split"
+	rig_lane_has "$lane" coalesce && shape="coalesce"
+	lines=$(grep -E 'ep_loopback_shapes ' <<<"$log" || true)
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		param=$(sed -n 's/.* echo_shape=\([a-z]*\).*/\1/p' <<<"$line")
+		e=$(sed -n 's/.* echoes=\([0-9][0-9]*\).*/\1/p' <<<"$line")
+		s=$(sed -n 's/.* split_echoes=\([0-9][0-9]*\).*/\1/p' <<<"$line")
+		m=$(sed -n 's/.* merged_echoes=\([0-9][0-9]*\).*/\1/p' <<<"$line")
+		if [ -z "$e" ] || [ -z "$s" ] || [ -z "$m" ]; then
+			echo "lane $lane: unreadable shapes line: $line"
+			continue
+		fi
+		[ "$param" = "$shape" ] ||
+			echo "lane $lane: the echo client's echo_shape is '${param:-none}', not $shape"
+		n=$((n + 1)) echoes=$((echoes + e)) split=$((split + s)) merged=$((merged + m))
+	done <<<"$lines"
+	if [ "$n" -eq 0 ]; then
+		[ "$shape" = same ] ||
+			echo "lane $lane: the echo client printed no shapes (no 'ep_loopback_shapes' line)"
+		return 0
+	fi
+	case $shape in
+	split)
+		[ "$split" -gt 0 ] && [ "$merged" -eq 0 ] ||
+			echo "lane $lane: the echo client split $split of $echoes echoes and merged $merged: shape split not in effect"
+		;;
+	coalesce)
+		[ "$merged" -gt 0 ] && [ "$split" -eq 0 ] ||
+			echo "lane $lane: the echo client merged $merged of $echoes echoes and split $split: shape coalesce not in effect"
+		;;
+	*)
+		[ "$split" -eq 0 ] && [ "$merged" -eq 0 ] ||
+			echo "lane $lane: the echo client split $split and merged $merged of $echoes echoes: shape same expected"
+		;;
+	esac
+}
+
 rig_lane_evidence() {
 	local console=$1 lane=$2 nkunit hiwater
 	local log
@@ -131,6 +178,7 @@ rig_lane_evidence() {
 		'with LOOPBACK events on a data ring'
 	rig_lane_expect "$lane" intmod "$log" "DMA, .*moderated $RIG_LANE_INTMOD_MS ms" \
 		'with a moderated event ring' 'DMA, .*moderated 0 ms' 'unmoderated'
+	rig_lane_shape_evidence "$lane" "$log"
 	if rig_lane_has "$lane" bounce; then
 		hiwater=$(sed -n 's/.*rig: swiotlb_hiwater=\([0-9][0-9]*\).*/\1/p' <<<"$log" | tail -n 1)
 		[ -n "$hiwater" ] && [ "$hiwater" -gt 0 ] ||

@@ -7,7 +7,9 @@
 #   bats tests/                        (every tests/*.bats)
 #   make -C tools/testing/ktap check   (if that directory exists)
 #   the mhi kselftests in QEMU, one boot per lane (ci/lib.sh rig_lane_args):
-#     profile default: lanes sync, async and bounce
+#     profile default: lanes sync, async-coalesce and bounce-split (the
+#                      echo shapes ride on the DMA and bounce lanes: no
+#                      boot of their own)
 #     profile debug:   lane async-bounce (sanitizers see late device writes)
 #     profile arm64:   lane ctrl-intmod (cross-built, qemu-system-aarch64 virt,
 #                      TCG; LOOPBACK on the control event ring, moderated)
@@ -65,7 +67,7 @@ if [ -d tools/testing/ktap ]; then
 	run_one "ktap check" "$LOG/ktap.log" make -C tools/testing/ktap check
 fi
 
-for run in default:sync default:async default:bounce debug:async-bounce arm64:ctrl-intmod; do
+for run in default:sync default:async-coalesce default:bounce-split debug:async-bounce arm64:ctrl-intmod; do
 	profile=${run%%:*} lane=${run#*:}
 	rig_log "check: make run PROFILE=$profile LANE=$lane"
 	# Not logs/<profile>/latest: other rig commands may run meanwhile.

@@ -159,7 +159,14 @@ rig_profile_held_iters() {
 #   ctrl          mhi_vlink.loopback_er=0: LOOPBACK completions on the
 #                 control event ring (Foxconn, Cinterion)
 #   intmod        mhi_vlink.intmod_ms=5: a moderated event ring (QDU100)
-RIG_LANE_REGIMES="sync async bounce ctrl intmod"
+#   split | coalesce
+#                 mhi_ep_loopback.echo_shape=: the endpoint echoes each
+#                 chunk in pieces of 4 KiB at most (more DL completions than
+#                 UL TREs: the host queues DL buffers again), or merges
+#                 consecutive chunks into buffers of 128 KiB at most (one
+#                 echo over several host DL TREs: OVERFLOW completions);
+#                 without either, each chunk is one DL buffer (same)
+RIG_LANE_REGIMES="sync async bounce ctrl intmod split coalesce"
 RIG_LANE_INTMOD_MS=5
 
 # The regimes of lane $1, one per line ("sync" when the lane is not async);
@@ -175,7 +182,8 @@ rig_lane_regimes() {
 		esac
 		# what follows $tok in the canonical order (sync and async are one slot)
 		case $tok in
-		sync | async) rest="bounce ctrl intmod" dma=$tok ;;
+		sync | async) rest="bounce ctrl intmod split coalesce" dma=$tok ;;
+		split | coalesce) rest="" ;;
 		*) rest=${rest#*"$tok"} ;;
 		esac
 		seen+=" $tok"
@@ -197,6 +205,7 @@ rig_lane_args() {
 		bounce) args+=(swiotlb=force) ;;
 		ctrl) args+=(mhi_vlink.loopback_er=0) ;;
 		intmod) args+=("mhi_vlink.intmod_ms=$RIG_LANE_INTMOD_MS") ;;
+		split | coalesce) args+=("mhi_ep_loopback.echo_shape=$r") ;;
 		esac
 	done
 	echo "${args[*]}"
@@ -206,7 +215,7 @@ rig_lane_has() { rig_lane_regimes "$1" 2>/dev/null | grep -qx "$2"; }
 
 rig_check_lane() {
 	rig_lane_args "$1" >/dev/null ||
-		{ echo "LANE must be sync or regimes joined by '-' in this order: sync|async, bounce, ctrl, intmod (e.g. async-bounce, ctrl, bounce-intmod; got '$1')"; return 1; }
+		{ echo "LANE must be sync or regimes joined by '-' in this order: sync|async, bounce, ctrl, intmod, split|coalesce (e.g. async-bounce, ctrl, bounce-split; got '$1')"; return 1; }
 }
 
 # Iterations of each unheld race (starts against unbind and rmmod).

@@ -35,7 +35,7 @@ rig_bash() {
 @test "make: unknown LANE stops with one line listing the lanes" {
 	run make -s -C "$ROOT" run LANE=fast
 	assert_failure
-	assert_output --partial "LANE must be sync or regimes joined by '-' in this order: sync|async, bounce, ctrl, intmod (e.g. async-bounce, ctrl, bounce-intmod; got 'fast')"
+	assert_output --partial "LANE must be sync or regimes joined by '-' in this order: sync|async, bounce, ctrl, intmod, split|coalesce (e.g. async-bounce, ctrl, bounce-split; got 'fast')"
 	assert_equal "${#lines[@]}" 1
 }
 
@@ -756,21 +756,79 @@ verdict() {
 	assert_line "[rig] FAIL: lane async: the link probed 0 times with LOOPBACK events on a data ring, 1 times with LOOPBACK events on the control ring"
 	assert_line "[rig] FAIL: lane async: the link probed 0 times unmoderated, 1 times with a moderated event ring"
 
-	for lane in fast bounce-async ctrl-ctrl sync-async async- -ctrl intmod-ctrl; do
+	for lane in fast bounce-async ctrl-ctrl sync-async async- -ctrl intmod-ctrl split-coalesce \
+		coalesce-split split-bounce coalesce-async split-split same; do
 		verdict --lane "$lane"
 		assert_failure
-		assert_output --partial "--LANE must be sync or regimes joined by '-' in this order: sync|async, bounce, ctrl, intmod (e.g. async-bounce, ctrl, bounce-intmod; got '$lane')"
+		assert_output --partial "--LANE must be sync or regimes joined by '-' in this order: sync|async, bounce, ctrl, intmod, split|coalesce (e.g. async-bounce, ctrl, bounce-split; got '$lane')"
 	done
 }
 
+@test "verdict: an echo shape lane counts only when the echo client used the shape" {
+	clean_ktap
+	clean_console
+	sed -i 's/Link up: mhi0 <-> mhi_ep0/Asynchronous DMA, LOOPBACK rings of 32 elements, events on the data ring, moderated 0 ms/' "$T/console.log"
+	sed -i 's/^rig: done/[    3.100000] ok 1 mhi_vlink_regs\nrig: done/' "$T/console.log"
+	cp "$T/console.log" "$T/console.base"
+	# a lane without a shape has nothing to prove without the line
+	verdict --lane async
+	assert_success
+	verdict --lane async-coalesce
+	assert_failure
+	assert_line "[rig] FAIL: lane async-coalesce: the echo client printed no shapes (no 'ep_loopback_shapes' line)"
+
+	# the parameter says coalesce, but no echo was merged
+	echo "rig: ep_loopback_shapes echo_shape=coalesce echoes=40 split_echoes=0 merged_echoes=0 " >>"$T/console.log"
+	verdict --lane async-coalesce
+	assert_failure
+	assert_line "[rig] FAIL: lane async-coalesce: the echo client merged 0 of 40 echoes and split 0: shape coalesce not in effect"
+	# summed over the lines: one per unload of the module and the guest's
+	echo "[   20.000000] mhi_ep_loopback: ep_loopback_shapes echo_shape=coalesce echoes=40 split_echoes=0 merged_echoes=38" >>"$T/console.log"
+	verdict --lane async-coalesce
+	assert_success
+	verdict --lane async
+	assert_failure
+	assert_line "[rig] FAIL: lane async: the echo client's echo_shape is 'coalesce', not same"
+	assert_line "[rig] FAIL: lane async: the echo client split 0 and merged 38 of 80 echoes: shape same expected"
+
+	cp "$T/console.base" "$T/console.log"
+	echo "rig: ep_loopback_shapes echo_shape=split echoes=40 split_echoes=0 merged_echoes=0 " >>"$T/console.log"
+	verdict --lane async-split
+	assert_failure
+	assert_line "[rig] FAIL: lane async-split: the echo client split 0 of 40 echoes and merged 0: shape split not in effect"
+	echo "rig: ep_loopback_shapes echo_shape=split echoes=40 split_echoes=12 merged_echoes=0 " >>"$T/console.log"
+	verdict --lane async-split
+	assert_success
+	echo "[   20.000000] mhi_ep_loopback: ep_loopback_shapes echo_shape=split echoes=9 split_echoes=0 merged_echoes=2" >>"$T/console.log"
+	verdict --lane async-split
+	assert_failure
+	assert_line "[rig] FAIL: lane async-split: the echo client split 12 of 89 echoes and merged 2: shape split not in effect"
+	verdict --lane async-coalesce
+	assert_failure
+	assert_line "[rig] FAIL: lane async-coalesce: the echo client's echo_shape is 'split', not coalesce"
+
+	cp "$T/console.base" "$T/console.log"
+	echo "rig: ep_loopback_shapes echo_shape=same echoes=40 split_echoes=0 merged_echoes=0 " >>"$T/console.log"
+	verdict --lane async
+	assert_success
+	echo "rig: ep_loopback_shapes echo_shape=same echoes=" >>"$T/console.log"
+	verdict --lane async
+	assert_failure
+	assert_line "[rig] FAIL: lane async: unreadable shapes line: rig: ep_loopback_shapes echo_shape=same echoes="
+}
+
 @test "lanes: each regime adds its kernel parameters, in the canonical order" {
-	rig_bash 'for l in sync async bounce ctrl intmod async-bounce sync-ctrl bounce-intmod async-bounce-ctrl-intmod; do echo "$l=$(rig_lane_args $l)"; done'
+	rig_bash 'for l in sync async bounce ctrl intmod async-bounce sync-ctrl bounce-intmod async-bounce-ctrl-intmod split coalesce async-coalesce bounce-split async-bounce-ctrl-intmod-split; do echo "$l=$(rig_lane_args $l)"; done'
 	assert_success
 	assert_output "$(printf '%s\n' 'sync=' 'async=mhi_vlink.async_dma=1' 'bounce=swiotlb=force' \
 		'ctrl=mhi_vlink.loopback_er=0' 'intmod=mhi_vlink.intmod_ms=5' \
 		'async-bounce=mhi_vlink.async_dma=1 swiotlb=force' 'sync-ctrl=mhi_vlink.loopback_er=0' \
 		'bounce-intmod=swiotlb=force mhi_vlink.intmod_ms=5' \
-		'async-bounce-ctrl-intmod=mhi_vlink.async_dma=1 swiotlb=force mhi_vlink.loopback_er=0 mhi_vlink.intmod_ms=5')"
+		'async-bounce-ctrl-intmod=mhi_vlink.async_dma=1 swiotlb=force mhi_vlink.loopback_er=0 mhi_vlink.intmod_ms=5' \
+		'split=mhi_ep_loopback.echo_shape=split' 'coalesce=mhi_ep_loopback.echo_shape=coalesce' \
+		'async-coalesce=mhi_vlink.async_dma=1 mhi_ep_loopback.echo_shape=coalesce' \
+		'bounce-split=swiotlb=force mhi_ep_loopback.echo_shape=split' \
+		'async-bounce-ctrl-intmod-split=mhi_vlink.async_dma=1 swiotlb=force mhi_vlink.loopback_er=0 mhi_vlink.intmod_ms=5 mhi_ep_loopback.echo_shape=split')"
 }
 
 @test "verdict: serial CR line ends are tolerated" {

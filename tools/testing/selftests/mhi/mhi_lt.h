@@ -20,6 +20,19 @@
 #define LT_EP_KNOB		"ep:"	/* prefix of the echo client's knobs */
 /* The endpoint core reads, and the echo client echoes, 32 KiB at most */
 #define LT_EP_CHUNK		32768UL
+/*
+ * Echo shapes of the echo client (its echo_shape parameter): split sends
+ * each chunk in pieces of LT_EP_PIECE bytes at most, coalesce merges
+ * consecutive chunks into DL buffers of LT_EP_COALESCE_MAX bytes at most.
+ */
+#define LT_EP_PIECE		4096UL
+#define LT_EP_COALESCE_MAX	131072UL
+
+enum lt_shape {
+	LT_SHAPE_SAME,
+	LT_SHAPE_SPLIT,
+	LT_SHAPE_COALESCE,
+};
 
 #define LT_DEFAULT_TRE_SIZE	32
 #define LT_DEFAULT_NUM_TRE	1
@@ -91,6 +104,11 @@ int lt_ep_hook_set(const char *hook, unsigned long val);
 bool lt_ep_hook_present(const char *hook);
 void lt_knobs_disarm(void);
 int lt_module_param(const char *mod, const char *param, unsigned long *val);
+int lt_echo_shape(void);
+const char *lt_shape_name(int shape);
+unsigned long lt_dl_write(int shape, unsigned long size, unsigned long num,
+			  unsigned long j, unsigned long long *off, unsigned long *len);
+unsigned long lt_coalesced_bufs(unsigned long size, unsigned long num);
 
 /* time and pseudo random numbers */
 uint64_t lt_now_ns(void);

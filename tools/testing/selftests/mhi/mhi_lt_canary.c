@@ -106,7 +106,9 @@ static void lt_canary_knob(const struct lt_canary *c)
 /*
  * Echo faults, each tried on every shape of the data tests: the link's
  * corrupt_echo and drop_echo, and the echo client's shapes of a bad echo.
- * Echo @j of a start is the j-th piece the endpoint echoes, in order.
+ * For the echo client's knobs, echo @j of a start is the j-th chunk the
+ * endpoint core read, in order; for the link's, the j-th DL write of the
+ * echo, which the echo shape decides (lt_dl_write()).
  * fail_dma is not one: the endpoint reads a failed UL TRE again at the next
  * doorbell, so a start of several TREs gets its echo intact and passes;
  * fault.fail_dma and the canary's knob pass try it on a single TRE.
@@ -139,7 +141,14 @@ static const unsigned int lt_canary_sizes[] = {
 	1, 2, 31, 32, 33, 4095, 4096, 4097, 32767, 32768, 32769, 65534, 65535,
 };
 
-/* Byte offset of echo @j in a start of @num_tre TREs of @size bytes */
+/* The echo client's shape (its echo_shape parameter), read once */
+static int lt_shape;
+
+/*
+ * Byte offset of echo @j in a start of @num_tre TREs of @size bytes: the
+ * echoes the echo client's knobs count, one per chunk the endpoint core
+ * read, whatever the shape that sends them back.
+ */
 static unsigned long long lt_echo_offset(unsigned long size, unsigned long j)
 {
 	unsigned long per_tre = (size + LT_EP_CHUNK - 1) / LT_EP_CHUNK;
@@ -186,20 +195,24 @@ static bool lt_swap_invisible(unsigned long long seed, unsigned long size, unsig
 	return true;
 }
 
+/* Bytes extend_echo appends to an echo (the echo client's fill) */
+#define LT_EP_FILL	0xa5
+
 /*
  * A start of @total bytes, keyed by @seed, that got first the @len stale bytes
- * of @old's stream at @off and then its own stream, shifted by @len: it has
- * what it sent only when the shifted stream is the stream (1/256 a byte).
+ * of @old's stream at @off (or @len bytes of @fill, if it is not -1) and then
+ * its own stream, shifted by @len: it has what it sent only when the shifted
+ * stream is the stream (1/256 a byte).
  */
 static bool lt_shift_invisible(unsigned long long old, unsigned long long off,
-			       unsigned long len, unsigned long long seed,
+			       unsigned long len, int fill, unsigned long long seed,
 			       unsigned long long total)
 {
 	unsigned long long k;
 
 	for (k = 0; k < total; k++) {
-		unsigned char got = k < len ? lt_pattern_byte(old, off + k) :
-					      lt_pattern_byte(seed, k - len);
+		unsigned int got = k >= len ? lt_pattern_byte(seed, k - len) :
+				   fill >= 0 ? (unsigned int)fill : lt_pattern_byte(old, off + k);
 
 		if (got != lt_pattern_byte(seed, k))
 			return false;
@@ -214,11 +227,12 @@ static bool lt_shift_invisible(unsigned long long old, unsigned long long off,
  * that start, unless the stream shifted by it is what that start sent: then
  * that start's own last echo stays behind, and so on. Returns the ending of
  * the first start that saw a stale echo, or 0 if four in a row passed (only
- * those whose shifted stream matched may pass).
+ * those whose shifted stream matched may pass). @fill, unless -1, is the
+ * byte the first start's stale bytes are made of instead.
  */
 static int lt_stale_echo_seen(const char *test, unsigned long long seed,
-			      unsigned long long off, unsigned long len, unsigned int size,
-			      int num, bool *ok)
+			      unsigned long long off, unsigned long len, int fill,
+			      unsigned int size, int num, bool *ok)
 {
 	unsigned long long total = (unsigned long long)size * num;
 	struct lt_report r;
@@ -230,7 +244,8 @@ static int lt_stale_echo_seen(const char *test, unsigned long long seed,
 		ret = lt_start_checked(size, num, NULL, why, sizeof(why));
 		if (ret)
 			return ret;
-		if (lt_report_read(&r) || !lt_shift_invisible(seed, off, len, r.seed, total)) {
+		if (lt_report_read(&r) ||
+		    !lt_shift_invisible(seed, off, len, fill, r.seed, total)) {
 			ksft_print_msg("%s: start %d after it passed with other bytes\n",
 				       test, k + 1);
 			*ok = false;
@@ -239,6 +254,7 @@ static int lt_stale_echo_seen(const char *test, unsigned long long seed,
 		ksft_print_msg("%s: start %d after it sent the stale bytes again\n", test, k + 1);
 		seed = r.seed;
 		off = total - len;
+		fill = -1;
 	}
 	*ok = false;
 	return 0;
@@ -273,15 +289,19 @@ static bool lt_duplicate_invisible(unsigned long long seed, unsigned long size,
 static void lt_canary_cell(const struct lt_echo_fault *f, unsigned int size, int num,
 			   const char *numname, uint32_t *rng, unsigned long clean_ms)
 {
+	bool link = strncmp(f->knob, LT_EP_KNOB, strlen(LT_EP_KNOB));
 	unsigned long echoes = (unsigned long)num * ((size + LT_EP_CHUNK - 1) / LT_EP_CHUNK);
-	unsigned long j, off = 0, len = 0;
-	unsigned long long f0, f1, want = ULLONG_MAX;
+	unsigned long j, off = 0, len = 0, wlen = 0;
+	unsigned long long f0, f1, want = ULLONG_MAX, woff = 0;
 	const char *name = lt_fault_name(f);
 	char fired[64], test[96], why[320], lenb[24] = "";
 	struct lt_report r = { .result = 0 };
 	bool ok, invisible = false;
 	int ret, again;
 
+	/* the link's knobs count DL writes, as many as the shape makes */
+	if (link)
+		echoes = lt_dl_write(lt_shape, size, num, 0, &woff, &wlen);
 	/* the last echo of a chained start, or a seeded one */
 	j = !strcmp(numname, "2") ? echoes - 1 : lt_rand(rng) % echoes;
 	if (f->needs_next && j == echoes - 1 && echoes > 1)
@@ -289,9 +309,10 @@ static void lt_canary_cell(const struct lt_echo_fault *f, unsigned int size, int
 	if (f->len)
 		len = 1 + lt_rand(rng) % 16;
 	if (!strcmp(f->knob, "corrupt_echo")) {
-		off = lt_rand(rng) % lt_echo_size(size, j);
-		/* the inverted run wraps to the start of the echo if it is short */
-		want = lt_echo_offset(size, j) + (off + len > lt_echo_size(size, j) ? 0 : off);
+		lt_dl_write(lt_shape, size, num, j, &woff, &wlen);
+		off = lt_rand(rng) % wlen;
+		/* the inverted run wraps to the start of the write if it is short */
+		want = woff + (off + len > wlen ? 0 : off);
 	}
 	snprintf(test, sizeof(test), "canary.%s.tre_%u_num_%s", name, size, numname);
 	snprintf(fired, sizeof(fired), "%s_fired", f->knob);
@@ -315,7 +336,7 @@ static void lt_canary_cell(const struct lt_echo_fault *f, unsigned int size, int
 		ok = false;
 	}
 	if (!ret && f->needs_next && echoes == 1)
-		ret = lt_stale_echo_seen(test, r.seed, 0, size, size, num, &ok);
+		ret = lt_stale_echo_seen(test, r.seed, 0, size, -1, size, num, &ok);
 	/* a copy of echoes equal to those it displaces passes, and its start's
 	 * last echo is left for the next start
 	 */
@@ -324,7 +345,19 @@ static void lt_canary_cell(const struct lt_echo_fault *f, unsigned int size, int
 		ksft_print_msg("%s: echoes %lu to %lu hold the same bytes: the copy is invisible\n",
 			       test, j + 1, echoes);
 		ret = lt_stale_echo_seen(test, r.seed, lt_echo_offset(size, echoes - 1),
-					 lt_echo_size(size, echoes - 1), size, num, &ok);
+					 lt_echo_size(size, echoes - 1), -1, size, num, &ok);
+	}
+	/*
+	 * split: the bytes extend_echo adds to the last echo of a start are
+	 * pieces of their own when the echo ends on a piece boundary. The host
+	 * has its whole echo before they come, and they are what the next
+	 * start gets back first.
+	 */
+	if (!ret && !strcmp(name, "extend_echo") && lt_shape == LT_SHAPE_SPLIT &&
+	    j == echoes - 1 && !(lt_echo_size(size, j) % LT_EP_PIECE)) {
+		ksft_print_msg("%s: the %lu added bytes are split pieces after the whole echo\n",
+			       test, len);
+		ret = lt_stale_echo_seen(test, r.seed, 0, len, LT_EP_FILL, size, num, &ok);
 	}
 	/* a swap of equal echoes passes, and must */
 	if (!ret && !strcmp(name, "reorder_echo") && j + 1 < echoes &&
@@ -412,14 +445,17 @@ int lt_canary_main(void)
 		lt_exit_skip("needs the virtual link\n");
 	if (!lt.vlink[0])
 		lt_exit_skip("no fault knob\n");
+	lt_shape = lt_echo_shape();
+	if (lt_shape < 0)
+		lt_exit_fail("%s echo_shape parameter: %s\n", LT_EP_DRV, lt_errname(lt_shape));
 	cap = lt_probe_capacity();
 	if (cap <= 0)
 		lt_exit_fail("num_tre probe: %s\n", lt_errname(cap));
 	lt_ktap_header();
 	ksft_set_plan(3 * ARRAY_SIZE(knobs) +
 		      ARRAY_SIZE(lt_canary_sizes) * 3 * ARRAY_SIZE(lt_echo_faults));
-	ksft_print_msg("device=%s vlink=%s deadline=%u ms seed=%u\n", lt.dev, lt.vlink,
-		       lt.deadline_ms, lt.seed);
+	ksft_print_msg("device=%s vlink=%s deadline=%u ms seed=%u echo_shape=%s\n", lt.dev,
+		       lt.vlink, lt.deadline_ms, lt.seed, lt_shape_name(lt_shape));
 	for (i = 0; i < ARRAY_SIZE(knobs); i++)
 		lt_canary_knob(&knobs[i]);
 	lt_canary_shapes(cap);

@@ -720,6 +720,138 @@ int lt_module_param(const char *mod, const char *param, unsigned long *val)
 	return ret ? ret : lt_read_ulong(path, val);
 }
 
+static const char * const lt_shape_names[] = {
+	[LT_SHAPE_SAME] = "same",
+	[LT_SHAPE_SPLIT] = "split",
+	[LT_SHAPE_COALESCE] = "coalesce",
+};
+
+const char *lt_shape_name(int shape)
+{
+	return shape >= 0 && shape <= LT_SHAPE_COALESCE ? lt_shape_names[shape] : "?";
+}
+
+/* The echo client's echo_shape parameter: an enum lt_shape, or -errno */
+int lt_echo_shape(void)
+{
+	char path[PATH_MAX], buf[32];
+	ssize_t n;
+	int i, ret;
+
+	ret = lt_path(path, sizeof(path), "/sys/module/%s/parameters/echo_shape", LT_EP_DRV);
+	if (ret)
+		return ret;
+	n = lt_read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	buf[strcspn(buf, "\n")] = '\0';
+	for (i = 0; i <= LT_SHAPE_COALESCE; i++)
+		if (!strcmp(buf, lt_shape_names[i]))
+			return i;
+	return -EPROTO;
+}
+
+/* Counts the DL buffer writes of an echo, and keeps write @want */
+struct lt_writes {
+	unsigned long want, n;
+	unsigned long long off;
+	unsigned long len;
+	unsigned long bufs;	/* coalesced buffers of more than one chunk */
+};
+
+static void lt_write_add(struct lt_writes *w, unsigned long long off, unsigned long len)
+{
+	if (w->n == w->want) {
+		w->off = off;
+		w->len = len;
+	}
+	w->n++;
+}
+
+/* A DL buffer of @len bytes at @off: one write per DL TRE of @size bytes */
+static void lt_buf_add(struct lt_writes *w, unsigned long long off, unsigned long len,
+		       unsigned long size)
+{
+	do {
+		unsigned long n = len < size ? len : size;
+
+		lt_write_add(w, off, n);
+		off += n;
+		len -= n;
+	} while (len);
+}
+
+static void lt_echo_walk(int shape, unsigned long size, unsigned long num,
+			 struct lt_writes *w)
+{
+	unsigned long long off = 0, run_off = 0;
+	unsigned long t, in, c, p, run = 0, chunks = 0;
+
+	for (t = 0; t < num; t++) {
+		for (in = 0; in < size; in += c, off += c) {
+			c = size - in < LT_EP_CHUNK ? size - in : LT_EP_CHUNK;
+			switch (shape) {
+			case LT_SHAPE_SPLIT:
+				for (p = 0; p < c; p += LT_EP_PIECE)
+					lt_write_add(w, off + p,
+						     c - p < LT_EP_PIECE ? c - p : LT_EP_PIECE);
+				break;
+			case LT_SHAPE_COALESCE:
+				if (run + c > LT_EP_COALESCE_MAX) {
+					lt_buf_add(w, run_off, run, size);
+					w->bufs += chunks > 1;
+					run = 0;
+					chunks = 0;
+				}
+				if (!run)
+					run_off = off;
+				run += c;
+				chunks++;
+				break;
+			default:
+				lt_write_add(w, off, c);
+			}
+		}
+	}
+	if (run) {
+		lt_buf_add(w, run_off, run, size);
+		w->bufs += chunks > 1;
+	}
+}
+
+/*
+ * The DL writes of the echo of a start of @num TREs of @size bytes under
+ * @shape, each one DL TRE the endpoint writes (what the link's echo knobs
+ * count): the endpoint core reads each TRE in chunks of LT_EP_CHUNK bytes
+ * at most; same echoes each chunk as one DL buffer, split as pieces of
+ * LT_EP_PIECE bytes at most, coalesce merges the longest runs of chunks
+ * that fit in LT_EP_COALESCE_MAX bytes (the whole echo arrives well within
+ * the client's idle time), and a buffer takes a DL TRE of @size bytes for
+ * each @size bytes of it. Returns the number of writes; @off and @len get
+ * those of write @j when there is one.
+ */
+unsigned long lt_dl_write(int shape, unsigned long size, unsigned long num,
+			  unsigned long j, unsigned long long *off, unsigned long *len)
+{
+	struct lt_writes w = { .want = j };
+
+	lt_echo_walk(shape, size, num, &w);
+	if (j < w.n) {
+		*off = w.off;
+		*len = w.len;
+	}
+	return w.n;
+}
+
+/* The DL buffers coalesce copies for a start: runs of more than one chunk */
+unsigned long lt_coalesced_bufs(unsigned long size, unsigned long num)
+{
+	struct lt_writes w = { .want = ULONG_MAX };
+
+	lt_echo_walk(LT_SHAPE_COALESCE, size, num, &w);
+	return w.bufs;
+}
+
 /* xorshift32: reproducible from the printed seed, never returns 0 state. */
 uint32_t lt_rand(uint32_t *state)
 {

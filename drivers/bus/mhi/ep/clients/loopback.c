@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/atomic.h>
 #include <linux/container_of.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/errno.h>
+#include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mhi_ep.h>
 #include <linux/mod_devicetable.h>
@@ -14,10 +17,15 @@
 #include <linux/mutex.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
+#include <linux/refcount.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
 static unsigned int max_backlog = SZ_4M;
@@ -25,7 +33,73 @@ module_param(max_backlog, uint, 0644);
 MODULE_PARM_DESC(max_backlog,
 		 "Memory in bytes held by uplink transfers waiting for the host to post downlink buffers; transfers beyond it are dropped (default: 4 MiB)");
 
+/*
+ * How an echo goes back, to drive the host's paths that modem firmware
+ * drives: a modem need not echo one uplink transfer as one downlink buffer.
+ * same: each uplink transfer the core hands over is one downlink buffer.
+ * split: each is sent as pieces of at most MHI_EP_LOOPBACK_PIECE bytes, in
+ *        order, so the host gets more DL completions than it sent UL TREs
+ *        and must queue DL buffers again.
+ * coalesce: consecutive transfers are copied into one downlink buffer of at
+ *           most MHI_EP_LOOPBACK_COALESCE_MAX bytes, sent once it is full or
+ *           once no transfer came for MHI_EP_LOOPBACK_COALESCE_MS: a buffer
+ *           larger than a DL TRE of the host spans several of them, which
+ *           the host sees as OVERFLOW completions.
+ * The shape of an echo is the one in effect when its transfer came.
+ */
+enum mhi_ep_loopback_shape {
+	MHI_EP_LOOPBACK_SAME,
+	MHI_EP_LOOPBACK_SPLIT,
+	MHI_EP_LOOPBACK_COALESCE,
+};
+
+static const char * const mhi_ep_loopback_shape_names[] = {
+	[MHI_EP_LOOPBACK_SAME] = "same",
+	[MHI_EP_LOOPBACK_SPLIT] = "split",
+	[MHI_EP_LOOPBACK_COALESCE] = "coalesce",
+};
+
+#define MHI_EP_LOOPBACK_PIECE		SZ_4K
+#define MHI_EP_LOOPBACK_COALESCE_MAX	SZ_128K
+#define MHI_EP_LOOPBACK_COALESCE_MS	10
+
+static int echo_shape = MHI_EP_LOOPBACK_SAME;
+
+static int mhi_ep_loopback_shape_set(const char *val, const struct kernel_param *kp)
+{
+	int shape = sysfs_match_string(mhi_ep_loopback_shape_names, val);
+
+	if (shape < 0)
+		return shape;
+
+	WRITE_ONCE(echo_shape, shape);
+
+	return 0;
+}
+
+static int mhi_ep_loopback_shape_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", mhi_ep_loopback_shape_names[READ_ONCE(echo_shape)]);
+}
+
+static const struct kernel_param_ops mhi_ep_loopback_shape_ops = {
+	.set = mhi_ep_loopback_shape_set,
+	.get = mhi_ep_loopback_shape_get,
+};
+module_param_cb(echo_shape, &mhi_ep_loopback_shape_ops, &echo_shape, 0644);
+MODULE_PARM_DESC(echo_shape,
+		 "How uplink transfers are echoed: same (one downlink buffer each, default), split (pieces of at most 4 KiB) or coalesce (merged into buffers of at most 128 KiB)");
+
 static struct dentry *mhi_ep_loopback_debugfs;
+
+/*
+ * What the shapes did since the module was loaded, across devices, in the
+ * top debugfs directory (shapes) and in one line at unload: the evidence of
+ * a test rig that the shape was in effect. Not an ABI.
+ */
+static atomic64_t mhi_ep_loopback_total_echoes;
+static atomic64_t mhi_ep_loopback_total_split;
+static atomic64_t mhi_ep_loopback_total_merged;
 
 /*
  * Test hooks of probe(), in the top debugfs directory since the directory of
@@ -75,6 +149,10 @@ static const char * const mhi_ep_loopback_fault_names[] = {
  * @data: What is sent: the buffer the endpoint core read the transfer into,
  *        kept with mhi_ep_keep_buf(), or @copy when a fault knob made the
  *        echo differ from the transfer
+ * @refs: One for the backlog or the work holding the echo, one for each
+ *        downlink buffer of it queued and not yet completed
+ * @shape: How the echo goes back (enum mhi_ep_loopback_shape)
+ * @sent: Number of bytes of @data already queued, by earlier pieces
  * @copy_len: Size of @copy, 0 when @data is the read buffer
  * @copy: Data of an echo that is not the read buffer
  */
@@ -82,6 +160,9 @@ struct mhi_ep_loopback_echo {
 	struct list_head node;
 	size_t len;
 	u8 *data;
+	refcount_t refs;
+	int shape;
+	size_t sent;
 	size_t copy_len;
 	u8 copy[] __counted_by(copy_len);
 };
@@ -89,7 +170,8 @@ struct mhi_ep_loopback_echo {
 /**
  * struct mhi_ep_loopback - LOOPBACK channel pair of an MHI endpoint
  * @mdev: MHI endpoint device of the channel pair
- * @work: Sends the backlog to the host, oldest transfer first
+ * @work: Sends the backlog to the host, oldest transfer first; delayed only
+ *        while echoes wait to be coalesced
  * @send_lock: Held by @work from taking an echo off the backlog until it is
  *             queued, so that an uplink disconnect waits for an echo in hand
  * @lock: Protects @backlog, @backlog_size, @generation and @dropped
@@ -106,13 +188,18 @@ struct mhi_ep_loopback_echo {
  *             size of the buffer queued by oversize_echo (meant to be more
  *             than the host's DL ring can ever hold)
  * @fault_fired: Number of echoes each fault has spoilt
+ * @last_ul_ns: When the latest uplink transfer came, for coalesce
  * @echoes: Number of echoes queued
  * @copies: Number of echo buffers allocated and filled by this driver, for
- *          the fault knobs, instead of the read buffer being sent back
+ *          the fault knobs or to coalesce echoes, instead of the read buffer
+ *          being sent back
+ * @dl_bufs: Number of downlink buffers queued
+ * @split: Number of echoes sent in more than one downlink buffer
+ * @merged: Number of echoes sent in one downlink buffer with others
  */
 struct mhi_ep_loopback {
 	struct mhi_ep_device *mdev;
-	struct work_struct work;
+	struct delayed_work work;
 	struct mutex send_lock; /* an echo taken off the backlog, until queued */
 	spinlock_t lock; /* protects the backlog and the counters */
 	struct list_head backlog;
@@ -125,8 +212,12 @@ struct mhi_ep_loopback {
 	atomic_t fault_skip;
 	u32 fault_len;
 	atomic64_t fault_fired[MHI_EP_LOOPBACK_NR_FAULTS];
+	u64 last_ul_ns;
 	atomic64_t echoes;
 	atomic64_t copies;
+	atomic64_t dl_bufs;
+	atomic64_t split;
+	atomic64_t merged;
 };
 
 static bool mhi_ep_loopback_echo_kept(struct mhi_ep_loopback_echo *echo)
@@ -142,10 +233,11 @@ static size_t mhi_ep_loopback_echo_size(struct mhi_ep_loopback_echo *echo)
 	return mhi_ep_loopback_echo_kept(echo) ? size + MHI_EP_DEFAULT_MTU : size;
 }
 
-static void mhi_ep_loopback_echo_free(struct mhi_ep_loopback *loopback,
-				      struct mhi_ep_loopback_echo *echo)
+/* Drop a reference to @echo, freeing it with the last one */
+static void mhi_ep_loopback_echo_put(struct mhi_ep_loopback *loopback,
+				     struct mhi_ep_loopback_echo *echo)
 {
-	if (!echo)
+	if (!echo || !refcount_dec_and_test(&echo->refs))
 		return;
 
 	if (mhi_ep_loopback_echo_kept(echo))
@@ -183,7 +275,7 @@ static void mhi_ep_loopback_flush(struct mhi_ep_loopback *loopback)
 	spin_unlock(&loopback->lock);
 
 	list_for_each_entry_safe(echo, tmp, &stale, node)
-		mhi_ep_loopback_echo_free(loopback, echo);
+		mhi_ep_loopback_echo_put(loopback, echo);
 }
 
 /* The fault that spoils the next echo, if one is armed and its turn came */
@@ -220,6 +312,9 @@ static struct mhi_ep_loopback_echo *mhi_ep_loopback_keep(struct mhi_result *resu
 
 	echo->copy_len = 0;
 	echo->len = len;
+	echo->sent = 0;
+	echo->shape = MHI_EP_LOOPBACK_SAME;
+	refcount_set(&echo->refs, 1);
 	echo->data = mhi_ep_keep_buf(result);
 	if (!echo->data) {
 		kfree(echo);
@@ -242,12 +337,160 @@ static struct mhi_ep_loopback_echo *mhi_ep_loopback_copy(struct mhi_ep_loopback 
 
 	echo->copy_len = len + extra;
 	echo->len = len + extra;
+	echo->sent = 0;
+	echo->shape = MHI_EP_LOOPBACK_SAME;
+	refcount_set(&echo->refs, 1);
 	echo->data = echo->copy;
 	memcpy(echo->copy, buf, len);
 	memset(echo->copy + len, MHI_EP_LOOPBACK_FILL, extra);
 	atomic64_inc(&loopback->copies);
 
 	return echo;
+}
+
+/*
+ * Queue what is left of @echo: all of it, or with the split shape each
+ * piece of at most MHI_EP_LOOPBACK_PIECE bytes in turn. Each buffer queued
+ * holds a reference to @echo until its DL transfer callback; the caller
+ * keeps its own. On an error, @echo->sent says what went out.
+ */
+static int mhi_ep_loopback_send(struct mhi_ep_loopback *loopback,
+				struct mhi_ep_loopback_echo *echo)
+{
+	size_t piece;
+	int ret;
+
+	/* An empty echo is one empty buffer */
+	do {
+		piece = echo->len - echo->sent;
+		if (echo->shape == MHI_EP_LOOPBACK_SPLIT)
+			piece = min_t(size_t, piece, MHI_EP_LOOPBACK_PIECE);
+
+		refcount_inc(&echo->refs);
+		ret = mhi_ep_queue_buf_ctx(loopback->mdev, echo->data + echo->sent,
+					   piece, echo);
+		if (ret) {
+			/* Never the last reference: the caller holds one */
+			refcount_dec(&echo->refs);
+			return ret;
+		}
+
+		atomic64_inc(&loopback->dl_bufs);
+		if (!echo->sent && piece < echo->len) {
+			atomic64_inc(&loopback->split);
+			atomic64_inc(&mhi_ep_loopback_total_split);
+		}
+		echo->sent += piece;
+	} while (echo->sent < echo->len);
+
+	return 0;
+}
+
+/* Time until echoes may be coalesced without waiting for more, in jiffies */
+static unsigned long mhi_ep_loopback_coalesce_wait(struct mhi_ep_loopback *loopback)
+{
+	u64 wait_ns = MHI_EP_LOOPBACK_COALESCE_MS * NSEC_PER_MSEC;
+	u64 idle_ns = ktime_get_ns() - loopback->last_ul_ns;
+
+	return idle_ns >= wait_ns ? 0 : nsecs_to_jiffies(wait_ns - idle_ns) + 1;
+}
+
+/*
+ * Move the echoes to send in one buffer from the head of the backlog, a
+ * coalesce echo, to @group: the longest run of coalesce echoes that fits in
+ * MHI_EP_LOOPBACK_COALESCE_MAX bytes (an echo longer than that goes alone).
+ * The run is taken only once no later echo can join it: an echo that does
+ * not fit follows it, or the uplink has been idle for
+ * MHI_EP_LOOPBACK_COALESCE_MS. Returns the jiffies to wait before trying
+ * again, or 0 with the bytes of the run in @len. Called with the lock held.
+ */
+static unsigned long mhi_ep_loopback_group(struct mhi_ep_loopback *loopback,
+					   struct list_head *group, size_t *len)
+{
+	struct mhi_ep_loopback_echo *echo, *first, *stop = NULL;
+	unsigned long wait;
+	size_t run = 0;
+
+	first = list_first_entry(&loopback->backlog, struct mhi_ep_loopback_echo, node);
+	list_for_each_entry(echo, &loopback->backlog, node) {
+		if (echo->shape != MHI_EP_LOOPBACK_COALESCE ||
+		    run + echo->len > MHI_EP_LOOPBACK_COALESCE_MAX) {
+			stop = echo;
+			break;
+		}
+		run += echo->len;
+	}
+
+	if (!stop) {
+		wait = mhi_ep_loopback_coalesce_wait(loopback);
+		if (wait)
+			return wait;
+		list_splice_init(&loopback->backlog, group);
+	} else if (stop == first) {
+		run = first->len;
+		list_move(&first->node, group);
+	} else {
+		list_cut_before(group, &loopback->backlog, &stop->node);
+	}
+
+	/* Decided: whatever happens to the run, it is not grouped again */
+	list_for_each_entry(echo, group, node) {
+		loopback->backlog_size -= mhi_ep_loopback_echo_size(echo);
+		echo->shape = MHI_EP_LOOPBACK_SAME;
+	}
+	*len = run;
+
+	return 0;
+}
+
+/*
+ * The echo of the run in @group, of @len bytes: its only echo, or a copy of
+ * them all. Empties @group. NULL if the copy could not be allocated: the
+ * run is dropped.
+ */
+static struct mhi_ep_loopback_echo *mhi_ep_loopback_merge(struct mhi_ep_loopback *loopback,
+							  struct list_head *group,
+							  size_t len)
+{
+	struct mhi_ep_loopback_echo *echo, *tmp, *merged;
+	unsigned int count = 0;
+	size_t offset = 0;
+
+	if (list_is_singular(group)) {
+		echo = list_first_entry(group, struct mhi_ep_loopback_echo, node);
+		list_del_init(&echo->node);
+		return echo;
+	}
+
+	merged = kmalloc_flex(*merged, copy, len);
+	if (merged) {
+		merged->copy_len = len;
+		merged->len = len;
+		merged->sent = 0;
+		merged->shape = MHI_EP_LOOPBACK_SAME;
+		refcount_set(&merged->refs, 1);
+		merged->data = merged->copy;
+	}
+
+	list_for_each_entry_safe(echo, tmp, group, node) {
+		list_del(&echo->node);
+		if (merged)
+			memcpy(merged->copy + offset, echo->data, echo->len);
+		offset += echo->len;
+		count++;
+		mhi_ep_loopback_echo_put(loopback, echo);
+	}
+
+	if (!merged) {
+		mhi_ep_loopback_drop(loopback, len, -ENOMEM);
+		return NULL;
+	}
+
+	atomic64_inc(&loopback->copies);
+	atomic64_add(count, &loopback->merged);
+	atomic64_add(count, &mhi_ep_loopback_total_merged);
+
+	return merged;
 }
 
 /*
@@ -264,9 +507,13 @@ static struct mhi_ep_loopback_echo *mhi_ep_loopback_copy(struct mhi_ep_loopback 
  */
 static void mhi_ep_loopback_work(struct work_struct *work)
 {
-	struct mhi_ep_loopback *loopback = container_of(work, struct mhi_ep_loopback, work);
+	struct mhi_ep_loopback *loopback = container_of(to_delayed_work(work),
+							struct mhi_ep_loopback, work);
 	struct mhi_ep_loopback_echo *echo;
 	unsigned int generation;
+	unsigned long wait;
+	LIST_HEAD(group);
+	size_t len;
 	int ret;
 
 	for (;;) {
@@ -280,22 +527,43 @@ static void mhi_ep_loopback_work(struct work_struct *work)
 			return;
 		}
 
-		list_del(&echo->node);
-		loopback->backlog_size -= mhi_ep_loopback_echo_size(echo);
+		if (echo->shape == MHI_EP_LOOPBACK_COALESCE) {
+			wait = mhi_ep_loopback_group(loopback, &group, &len);
+			if (wait) {
+				spin_unlock(&loopback->lock);
+				mutex_unlock(&loopback->send_lock);
+				mod_delayed_work(system_dfl_wq, &loopback->work, wait);
+				return;
+			}
+		} else {
+			list_del(&echo->node);
+			loopback->backlog_size -= mhi_ep_loopback_echo_size(echo);
+		}
 		generation = loopback->generation;
 		spin_unlock(&loopback->lock);
 
-		/* On success, the DL transfer callback frees the echo */
-		ret = mhi_ep_queue_buf_ctx(loopback->mdev, echo->data, echo->len, echo);
+		if (!list_empty(&group)) {
+			echo = mhi_ep_loopback_merge(loopback, &group, len);
+			if (!echo) {
+				mutex_unlock(&loopback->send_lock);
+				continue;
+			}
+		}
+
+		/* On success, the DL transfer callbacks hold the echo */
+		ret = mhi_ep_loopback_send(loopback, echo);
 		mutex_unlock(&loopback->send_lock);
-		if (!ret)
+		if (!ret) {
+			mhi_ep_loopback_echo_put(loopback, echo);
 			continue;
+		}
 
 		/*
 		 * Either the host has not posted enough DL buffers yet or the
-		 * channel is not running. Keep the echo first in line until
-		 * the host posts DL buffers, which schedules this work again,
-		 * unless the channels were disconnected meanwhile.
+		 * channel is not running. Keep the echo, or the pieces of it
+		 * not queued yet, first in line until the host posts DL
+		 * buffers, which schedules this work again, unless the
+		 * channels were disconnected meanwhile.
 		 */
 		if (ret == -ENOSPC || ret == -ENODEV) {
 			spin_lock(&loopback->lock);
@@ -306,7 +574,7 @@ static void mhi_ep_loopback_work(struct work_struct *work)
 			}
 			spin_unlock(&loopback->lock);
 
-			mhi_ep_loopback_echo_free(loopback, echo);
+			mhi_ep_loopback_echo_put(loopback, echo);
 			return;
 		}
 
@@ -316,7 +584,7 @@ static void mhi_ep_loopback_work(struct work_struct *work)
 		 * drop it and go on with the next one.
 		 */
 		mhi_ep_loopback_drop(loopback, echo->len, ret);
-		mhi_ep_loopback_echo_free(loopback, echo);
+		mhi_ep_loopback_echo_put(loopback, echo);
 	}
 }
 
@@ -333,6 +601,7 @@ static int mhi_ep_loopback_add(struct mhi_ep_loopback *loopback,
 		size += mhi_ep_loopback_echo_size(twin);
 
 	spin_lock(&loopback->lock);
+	loopback->last_ul_ns = ktime_get_ns();
 	held = hold ? NULL : loopback->held;
 	if (held)
 		size += mhi_ep_loopback_echo_size(held);
@@ -408,7 +677,7 @@ static void mhi_ep_loopback_ul_xfer_cb(struct mhi_ep_device *mdev,
 			twin = mhi_ep_loopback_copy(loopback, echo->data, 0,
 						    max(READ_ONCE(loopback->fault_len), 1U));
 		if (!twin) {
-			mhi_ep_loopback_echo_free(loopback, echo);
+			mhi_ep_loopback_echo_put(loopback, echo);
 			echo = NULL;
 		}
 	}
@@ -418,17 +687,23 @@ static void mhi_ep_loopback_ul_xfer_cb(struct mhi_ep_device *mdev,
 		return;
 	}
 
+	/* The buffer of oversize_echo tests the core's refusal: it goes whole */
+	echo->shape = READ_ONCE(echo_shape);
+	if (twin && fault == MHI_EP_LOOPBACK_DUPLICATE)
+		twin->shape = echo->shape;
+
 	ret = mhi_ep_loopback_add(loopback, echo, twin,
 				  fault == MHI_EP_LOOPBACK_REORDER);
 	if (ret) {
-		mhi_ep_loopback_echo_free(loopback, twin);
-		mhi_ep_loopback_echo_free(loopback, echo);
+		mhi_ep_loopback_echo_put(loopback, twin);
+		mhi_ep_loopback_echo_put(loopback, echo);
 		mhi_ep_loopback_drop(loopback, len, ret);
 		return;
 	}
 
 	atomic64_inc(&loopback->echoes);
-	queue_work(system_dfl_wq, &loopback->work);
+	atomic64_inc(&mhi_ep_loopback_total_echoes);
+	mod_delayed_work(system_dfl_wq, &loopback->work, 0);
 }
 
 static void mhi_ep_loopback_dl_xfer_cb(struct mhi_ep_device *mdev,
@@ -446,7 +721,7 @@ static void mhi_ep_loopback_dl_xfer_cb(struct mhi_ep_device *mdev,
 					    echo->len, result->bytes_xferd,
 					    result->transaction_status);
 
-		mhi_ep_loopback_echo_free(loopback, echo);
+		mhi_ep_loopback_echo_put(loopback, echo);
 		return;
 	}
 
@@ -456,7 +731,7 @@ static void mhi_ep_loopback_dl_xfer_cb(struct mhi_ep_device *mdev,
 	}
 
 	/* The host has posted DL buffers */
-	queue_work(system_dfl_wq, &loopback->work);
+	mod_delayed_work(system_dfl_wq, &loopback->work, 0);
 }
 
 static int mhi_ep_loopback_stats_show(struct seq_file *s, void *unused)
@@ -472,6 +747,9 @@ static int mhi_ep_loopback_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "echoes=%lld\n", atomic64_read(&loopback->echoes));
 	seq_printf(s, "copies=%lld\n", atomic64_read(&loopback->copies));
 	seq_printf(s, "dropped=%lu\n", dropped);
+	seq_printf(s, "dl_bufs=%lld\n", atomic64_read(&loopback->dl_bufs));
+	seq_printf(s, "split_echoes=%lld\n", atomic64_read(&loopback->split));
+	seq_printf(s, "merged_echoes=%lld\n", atomic64_read(&loopback->merged));
 	for (i = 0; i < MHI_EP_LOOPBACK_NR_FAULTS; i++)
 		seq_printf(s, "%s_fired=%lld\n", mhi_ep_loopback_fault_names[i],
 			   atomic64_read(&loopback->fault_fired[i]));
@@ -479,6 +757,56 @@ static int mhi_ep_loopback_stats_show(struct seq_file *s, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mhi_ep_loopback_stats);
+
+/* The echo_shape parameter again, beside the other test knobs */
+static int mhi_ep_loopback_shape_show(struct seq_file *s, void *unused)
+{
+	seq_printf(s, "%s\n", mhi_ep_loopback_shape_names[READ_ONCE(echo_shape)]);
+
+	return 0;
+}
+
+static int mhi_ep_loopback_shape_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, mhi_ep_loopback_shape_show, NULL);
+}
+
+static ssize_t mhi_ep_loopback_shape_write(struct file *file, const char __user *ubuf,
+					   size_t count, loff_t *ppos)
+{
+	char buf[16];
+	int ret;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+
+	ret = mhi_ep_loopback_shape_set(buf, NULL);
+
+	return ret ?: count;
+}
+
+static const struct file_operations mhi_ep_loopback_shape_fops = {
+	.owner = THIS_MODULE,
+	.open = mhi_ep_loopback_shape_open,
+	.read = seq_read,
+	.write = mhi_ep_loopback_shape_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static int mhi_ep_loopback_shapes_show(struct seq_file *s, void *unused)
+{
+	seq_printf(s, "echo_shape=%s\n", mhi_ep_loopback_shape_names[READ_ONCE(echo_shape)]);
+	seq_printf(s, "echoes=%lld\n", atomic64_read(&mhi_ep_loopback_total_echoes));
+	seq_printf(s, "split_echoes=%lld\n", atomic64_read(&mhi_ep_loopback_total_split));
+	seq_printf(s, "merged_echoes=%lld\n", atomic64_read(&mhi_ep_loopback_total_merged));
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mhi_ep_loopback_shapes);
 
 static void mhi_ep_loopback_debugfs_init(struct mhi_ep_loopback *loopback)
 {
@@ -512,7 +840,7 @@ static int mhi_ep_loopback_probe(struct mhi_ep_device *mdev,
 		return -ENOMEM;
 
 	loopback->mdev = mdev;
-	INIT_WORK(&loopback->work, mhi_ep_loopback_work);
+	INIT_DELAYED_WORK(&loopback->work, mhi_ep_loopback_work);
 	mutex_init(&loopback->send_lock);
 	spin_lock_init(&loopback->lock);
 	INIT_LIST_HEAD(&loopback->backlog);
@@ -534,7 +862,7 @@ static void mhi_ep_loopback_remove(struct mhi_ep_device *mdev)
 	 * callbacks, so nothing schedules the work any more. An echo that the
 	 * work is holding goes back to the backlog or is freed.
 	 */
-	cancel_work_sync(&loopback->work);
+	cancel_delayed_work_sync(&loopback->work);
 	mhi_ep_loopback_flush(loopback);
 }
 
@@ -564,6 +892,10 @@ static int __init mhi_ep_loopback_init(void)
 			   &mhi_ep_loopback_probe_delay_ms);
 	debugfs_create_atomic_t("fail_probe", 0600, mhi_ep_loopback_debugfs,
 				&mhi_ep_loopback_fail_probe);
+	debugfs_create_file("echo_shape", 0600, mhi_ep_loopback_debugfs, NULL,
+			    &mhi_ep_loopback_shape_fops);
+	debugfs_create_file("shapes", 0444, mhi_ep_loopback_debugfs, NULL,
+			    &mhi_ep_loopback_shapes_fops);
 
 	ret = mhi_ep_driver_register(&mhi_ep_loopback_driver);
 	if (ret)
@@ -577,6 +909,13 @@ static void __exit mhi_ep_loopback_exit(void)
 {
 	mhi_ep_driver_unregister(&mhi_ep_loopback_driver);
 	debugfs_remove_recursive(mhi_ep_loopback_debugfs);
+
+	/* What the shapes did, for a test rig that unloads the module */
+	pr_info("ep_loopback_shapes echo_shape=%s echoes=%lld split_echoes=%lld merged_echoes=%lld\n",
+		mhi_ep_loopback_shape_names[READ_ONCE(echo_shape)],
+		atomic64_read(&mhi_ep_loopback_total_echoes),
+		atomic64_read(&mhi_ep_loopback_total_split),
+		atomic64_read(&mhi_ep_loopback_total_merged));
 }
 module_exit(mhi_ep_loopback_exit);
 
