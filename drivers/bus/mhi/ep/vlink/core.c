@@ -311,7 +311,7 @@ void vlink_destroy(struct vlink *vl)
 
 	mutex_lock(&vl->lock);
 	if (vl->up)
-		vlink_power_down(vl);
+		vlink_power_down(vl, false);
 	mutex_unlock(&vl->lock);
 
 	mhi_unregister_controller(vl->host);

@@ -72,6 +72,10 @@ static int vlink_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "hold_echo_fired=%lld\n", atomic64_read(&vl->hold_echo.fired));
 	seq_printf(s, "echo_held=%d\n", atomic_read(&vl->holding));
 	seq_printf(s, "hold_timeouts=%lld\n", atomic64_read(&st->hold_timeouts));
+	seq_printf(s, "host_resets=%lld\n", atomic64_read(&st->host_resets));
+	seq_printf(s, "host_sys_errors=%lld\n", atomic64_read(&st->host_sys_errors));
+	seq_printf(s, "host_mission_modes=%lld\n", atomic64_read(&st->host_mission_modes));
+	seq_printf(s, "syserrs=%lld\n", atomic64_read(&st->syserrs));
 	seq_printf(s, "drop_echo_fired=%lld\n", atomic64_read(&vl->drop_echo.fired));
 	seq_printf(s, "corrupt_echo_fired=%lld\n", atomic64_read(&vl->corrupt_echo.fired));
 	seq_printf(s, "fail_dma_fired=%lld\n", atomic64_read(&vl->fail_dma.fired));
@@ -156,7 +160,7 @@ static ssize_t vlink_power_write(struct file *file, const char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
 	struct vlink *vl = file->private_data;
-	char buf[8];
+	char buf[10];
 	int ret = 0;
 
 	if (count >= sizeof(buf))
@@ -171,12 +175,12 @@ static ssize_t vlink_power_write(struct file *file, const char __user *ubuf,
 
 	if (sysfs_streq(buf, "up")) {
 		ret = vlink_power_up(vl);
-	} else if (sysfs_streq(buf, "down")) {
+	} else if (sysfs_streq(buf, "down") || sysfs_streq(buf, "shutdown")) {
 		if (vl->up)
-			vlink_power_down(vl);
+			vlink_power_down(vl, sysfs_streq(buf, "shutdown"));
 	} else if (sysfs_streq(buf, "cycle")) {
 		if (vl->up)
-			vlink_power_down(vl);
+			vlink_power_down(vl, false);
 		ret = vlink_power_up(vl);
 	} else {
 		ret = -EINVAL;
@@ -219,6 +223,27 @@ static int vlink_hold_echo_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(vlink_hold_echo_fops, vlink_hold_echo_get, vlink_hold_echo_set,
 			 "%llu\n");
 
+/* 1: the endpoint reports an error to the host, as crashing firmware does */
+static int vlink_syserr_set(void *data, u64 val)
+{
+	struct vlink *vl = data;
+	int ret;
+
+	if (val != 1)
+		return -EINVAL;
+
+	ret = mutex_lock_interruptible(&vl->lock);
+	if (ret)
+		return ret;
+	ret = vl->up ? mhi_ep_report_syserr(vl->ep) : -ENODEV;
+	if (!ret)
+		atomic64_inc(&vl->stats.syserrs);
+	mutex_unlock(&vl->lock);
+
+	return ret;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(vlink_syserr_fops, NULL, vlink_syserr_set, "%llu\n");
+
 void vlink_debugfs_init(struct vlink *vl)
 {
 	char name[16];
@@ -242,4 +267,5 @@ void vlink_debugfs_init(struct vlink *vl)
 	debugfs_create_u32("delay_echo_ms", 0600, vl->debugfs, &vl->delay_echo_ms);
 	debugfs_create_u32("msi_delay_us", 0600, vl->debugfs, &vl->msi_delay_us);
 	debugfs_create_file_unsafe("hold_echo", 0600, vl->debugfs, vl, &vlink_hold_echo_fops);
+	debugfs_create_file_unsafe("syserr", 0200, vl->debugfs, vl, &vlink_syserr_fops);
 }

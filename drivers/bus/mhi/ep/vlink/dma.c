@@ -37,9 +37,10 @@ static bool vlink_fault_fire(struct vlink_fault *fault)
 
 /*
  * Something a held race is about happened: the host rang the command
- * doorbell (a channel RESET or STOP), the wire was cut, an endpoint client
- * of the link is being unbound, or the knob was disarmed. Every write held
- * by hold_echo at that moment goes on.
+ * doorbell (a channel RESET or STOP) or reset the endpoint (MHICTRL.RESET,
+ * after which the endpoint core waits for its transfers), the wire was cut,
+ * an endpoint client of the link is being unbound, or the knob was
+ * disarmed. Every write held by hold_echo at that moment goes on.
  */
 void vlink_hold_release(struct vlink *vl)
 {
@@ -212,7 +213,7 @@ static void vlink_hold(struct vlink *vl)
 	if (!wait_event_timeout(vl->hold_wq, atomic_read(&vl->hold_events) != events,
 				msecs_to_jiffies(VLINK_HOLD_TIMEOUT_MS))) {
 		atomic64_inc(&vl->stats.hold_timeouts);
-		dev_err(vl->dev, "Held echo not released in %u ms: no command doorbell, cut or endpoint unbind\n",
+		dev_err(vl->dev, "Held echo not released in %u ms: no command doorbell, reset, cut or endpoint unbind\n",
 			VLINK_HOLD_TIMEOUT_MS);
 	}
 	atomic_dec(&vl->holding);

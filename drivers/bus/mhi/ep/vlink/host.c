@@ -50,7 +50,7 @@ void vlink_host_write_reg(struct mhi_controller *host, void __iomem *addr,
 	struct vlink *vl = host_to_vlink(host);
 	ptrdiff_t offset = (void __force *)addr - (void __force *)host->regs;
 	unsigned long flags;
-	bool latched;
+	bool latched, reset;
 
 	if (WARN_ON_ONCE(offset < 0 || offset >= host->reg_len || offset % 4))
 		return;
@@ -78,7 +78,11 @@ void vlink_host_write_reg(struct mhi_controller *host, void __iomem *addr,
 		return;
 
 	vlink_ep_evaluate(vl);
-	if (offset == EP_CRDB_LOWER)
+	reset = offset == EP_MHICTRL && (val & MHICTRL_RESET_MASK);
+	if (reset)
+		atomic64_inc(&vl->stats.host_resets);
+	/* The endpoint core waits for its transfers before it ends a reset */
+	if (offset == EP_CRDB_LOWER || reset)
 		vlink_hold_release(vl);
 }
 
@@ -94,10 +98,17 @@ static void vlink_host_runtime_put(struct mhi_controller *host)
 	atomic_dec(&host_to_vlink(host)->runtime_refs);
 }
 
+/* The host core's own word on recoveries, for the suite to check */
 static void vlink_host_status_cb(struct mhi_controller *host,
 				 enum mhi_callback cb)
 {
+	struct vlink *vl = host_to_vlink(host);
+
 	dev_dbg(host->cntrl_dev, "Host status callback %d\n", cb);
+	if (cb == MHI_CB_SYS_ERROR)
+		atomic64_inc(&vl->stats.host_sys_errors);
+	else if (cb == MHI_CB_EE_MISSION_MODE)
+		atomic64_inc(&vl->stats.host_mission_modes);
 }
 
 static void vlink_host_config_init(struct vlink *vl)

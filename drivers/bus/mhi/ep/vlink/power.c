@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Virtual MHI link: link power. Powering a link up (the endpoint controller
- * registered and powered up next to the host's), and down like a surprise
- * removal: the wire cut, the DMA queue drained, the endpoint stopped, then
- * the host.
+ * registered and powered up next to the host's), and down: gracefully, the
+ * host resetting the endpoint through MHI RESET first, or like a surprise
+ * removal, the wire cut first. Either way the DMA queue is drained and the
+ * endpoint stopped before the host frees its rings.
  */
 
 #include <linux/bug.h>
@@ -55,13 +56,19 @@ static void vlink_drain(struct vlink *vl)
 }
 
 /*
- * Take the link down, like a surprise removal: the wire is cut first, so
- * that the endpoint can no longer touch host memory, then the endpoint is
- * stopped, and only then does the host free its rings.
+ * Take the link down. Gracefully, as a host driver does while its device is
+ * there: the host core resets the endpoint through MHI RESET, the endpoint
+ * core stops its channels, clears the reset and says it is READY, and the
+ * wire is cut after. Otherwise like a surprise removal: the wire is cut
+ * first, so that the endpoint can no longer touch host memory. Then the
+ * endpoint is stopped, and only then does the host free its rings.
  */
-void vlink_power_down(struct vlink *vl)
+void vlink_power_down(struct vlink *vl, bool graceful)
 {
 	lockdep_assert_held(&vl->lock);
+
+	if (graceful)
+		mhi_power_down(vl->host, true);
 
 	vlink_cut(vl);
 	vlink_drain(vl);
@@ -72,7 +79,8 @@ void vlink_power_down(struct vlink *vl)
 		mhi_ep_power_down(vl->ep);
 	}
 
-	mhi_power_down(vl->host, false);
+	if (!graceful)
+		mhi_power_down(vl->host, false);
 	mhi_unprepare_after_power_down(vl->host);
 
 	if (vl->ep)
@@ -82,7 +90,7 @@ void vlink_power_down(struct vlink *vl)
 	WARN_ON(atomic_read(&vl->runtime_refs));
 	WARN_ON(atomic_read(&vl->maps));
 	vl->up = false;
-	dev_info(vl->dev, "Link down\n");
+	dev_info(vl->dev, "Link down%s\n", graceful ? " through MHI RESET" : "");
 }
 
 int vlink_power_up(struct vlink *vl)
@@ -135,7 +143,7 @@ int vlink_power_up(struct vlink *vl)
 	return 0;
 
 err_power_down:
-	vlink_power_down(vl);
+	vlink_power_down(vl, false);
 	return ret;
 err_unprepare:
 	mhi_unprepare_after_power_down(vl->host);

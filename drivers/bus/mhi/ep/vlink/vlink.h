@@ -99,6 +99,10 @@ struct vlink_fault {
  * @msi_delays: endpoint interrupts slowed down by @msi_delay_us so far
  * @polls: expirations of the poll timer
  * @hold_timeouts: writes held by @hold_echo that nothing released in time
+ * @host_resets: host writes to MHICTRL that set its RESET bit
+ * @host_sys_errors: SYS_ERR reports of the host core (&mhi_controller.status_cb)
+ * @host_mission_modes: mission mode entries the host core reported
+ * @syserrs: endpoint errors reported through the syserr knob
  */
 struct vlink_stats {
 	atomic64_t ul_bytes;
@@ -113,6 +117,10 @@ struct vlink_stats {
 	atomic64_t msi_delays;
 	atomic64_t polls;
 	atomic64_t hold_timeouts;
+	atomic64_t host_resets;
+	atomic64_t host_sys_errors;
+	atomic64_t host_mission_modes;
+	atomic64_t syserrs;
 };
 
 /**
@@ -166,8 +174,9 @@ struct vlink_stats {
  *	VLINK_MSI_DELAY_MAX_US)
  * @hold_echo: knob: downlink payload writes held until a release event
  * @holding: writes held by @hold_echo now
- * @hold_events: release events so far: command doorbells, cuts, unbinds of
- *		 an endpoint client of this link, disarming @hold_echo
+ * @hold_events: release events so far: command doorbells, resets of the
+ *		 endpoint, cuts, unbinds of an endpoint client of this link,
+ *		 disarming @hold_echo
  * @hold_wq: held writes wait here for @hold_events to move
  * @ep_bus: bus of the endpoint devices, while @ep_bus_nb is registered
  * @ep_bus_nb: sees endpoint clients of this link being unbound
@@ -312,7 +321,7 @@ void vlink_configfs_exit(void);
 
 /* power.c */
 void vlink_ep_power_work(struct work_struct *work);
-void vlink_power_down(struct vlink *vl);
+void vlink_power_down(struct vlink *vl, bool graceful);
 int vlink_power_up(struct vlink *vl);
 
 /* debugfs.c */
