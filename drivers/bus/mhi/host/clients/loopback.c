@@ -868,20 +868,26 @@ static int mhi_loopback_probe(struct mhi_device *mdev,
 
 	loopback->max_num_tre = min(ul_free, dl_free);
 
-	ret = sysfs_create_group(&mdev->dev.kobj, &mhi_loopback_group);
-	if (ret) {
-		dev_err(&mdev->dev, "Failed to create the sysfs attributes: %d\n", ret);
-		goto err_unprepare;
-	}
-
-	/* The per-start report is a test aid: a debugfs failure is not fatal */
+	/*
+	 * The per-start report is a test aid: a debugfs failure is not fatal.
+	 * It is there before the attributes are, so that a test that sees the
+	 * attributes finds its report too.
+	 */
 	loopback->debugfs = debugfs_create_dir(dev_name(&mdev->dev),
 					       mhi_loopback_debugfs_root);
 	debugfs_create_file("last_start", 0400, loopback->debugfs, loopback,
 			    &mhi_loopback_report_fops);
 
+	ret = sysfs_create_group(&mdev->dev.kobj, &mhi_loopback_group);
+	if (ret) {
+		dev_err(&mdev->dev, "Failed to create the sysfs attributes: %d\n", ret);
+		goto err_remove_debugfs;
+	}
+
 	return 0;
 
+err_remove_debugfs:
+	debugfs_remove_recursive(loopback->debugfs);
 err_unprepare:
 	mhi_unprepare_from_transfer(mdev);
 err_destroy_mutex:
