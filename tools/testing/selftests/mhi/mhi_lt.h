@@ -187,7 +187,6 @@ unsigned int lt_pattern_byte(unsigned long long seed, unsigned long long offset)
 int lt_report_path(char *buf, size_t len);
 int lt_report_read(struct lt_report *r);
 int lt_rings_read(struct lt_rings *r);
-int lt_evidence_begin(struct lt_evidence *ev);
 int lt_evidence_check(struct lt_evidence *ev, unsigned long tre_size,
 		      unsigned long num_tre, unsigned long long wall_ns, char *why, size_t len);
 int lt_start_checked(unsigned long tre_size, unsigned long num_tre, uint64_t *ns,

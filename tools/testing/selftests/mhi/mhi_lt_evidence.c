@@ -288,14 +288,17 @@ static unsigned long long lt_moved(const struct lt_ring_pos *a, const struct lt_
 
 /* ---- one start, checked ----------------------------------------------------- */
 
-int lt_evidence_begin(struct lt_evidence *ev)
+/* 0, or -errno with the name of the evidence that could not be read in @what */
+static int lt_evidence_begin(struct lt_evidence *ev, const char **what)
 {
 	int ret;
 
 	memset(ev, 0, sizeof(*ev));
+	*what = "the client's last_start report";
 	ret = lt_report_read(&ev->report);
 	if (ret)
 		return ret;
+	*what = "the host core's channels file";
 	return lt_rings_read(&ev->rings);
 }
 
@@ -399,17 +402,19 @@ int lt_start_checked(unsigned long tre_size, unsigned long num_tre, uint64_t *ns
 int lt_start_chained(struct lt_evidence *ev, unsigned long tre_size, unsigned long num_tre,
 		     uint64_t *ns, char *why, size_t len)
 {
+	const char *what = NULL;
 	uint64_t wall = 0;
+	char check[256];
 	int ret;
 
 	*why = '\0';
 	if (lt.fake)
 		return lt_start(ns);
 	if (!ev->chained) {
-		ret = lt_evidence_begin(ev);
+		ret = lt_evidence_begin(ev, &what);
 		if (ret)
-			return lt_why(why, len, "evidence unreadable before the start: %s (%s)",
-				      lt_errname(ret),
+			return lt_why(why, len, "not run: %s unreadable before it: %s (%s)",
+				      what, lt_errname(ret),
 				      "CONFIG_DEBUG_FS and CONFIG_MHI_BUS_DEBUG needed");
 	}
 	ev->chained = false;
@@ -418,7 +423,7 @@ int lt_start_chained(struct lt_evidence *ev, unsigned long tre_size, unsigned lo
 		*ns = wall;
 	if (ret)
 		return ret;
-	ret = lt_evidence_check(ev, tre_size, num_tre, wall, why, len);
+	ret = lt_evidence_check(ev, tre_size, num_tre, wall, check, sizeof(check));
 	ev->chained = !ret;
-	return ret;
+	return ret ? lt_why(why, len, "passed, but %s", check) : 0;
 }

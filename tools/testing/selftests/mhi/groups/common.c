@@ -82,7 +82,7 @@ static int lt_start_here(struct __test_metadata *_metadata, uint64_t *ns)
 		return ret;
 	ret = lt_start_checked(tre_size, num_tre, ns, why, sizeof(why));
 	if (ret == -EBADMSG)
-		TH_LOG("start of %lu x %lu passed, but %s", tre_size, num_tre, why);
+		TH_LOG("start of %lu x %lu %s", tre_size, num_tre, why);
 	return ret;
 }
 

@@ -2,7 +2,7 @@
 /*
  * MHI LOOPBACK selftest, group race (2/3): a start held in flight by the
  * link while the client, its module, the link, the controller or the
- * endpoint client goes away.
+ * endpoint client goes away, or the endpoint crashes and is reset.
  *
  * Included by mhi_loopback_test.c (see there why), after groups/race.c.
  */
@@ -19,6 +19,11 @@
 #define LT_HOLD_END_WAIT_MS	45000
 #define LT_HOLD_TIMEOUT_MSG	"Held echo not released"
 #define LT_HOLD_NOT_RELEASED	"the removal did not release the held echo, the link's safety timeout did"
+/*
+ * Iterations of the tests that reset the endpoint (a graceful power down, a
+ * crash): each is a whole power cycle or recovery, not a race to hit
+ */
+#define LT_RESET_ITERS		50UL
 struct lt_held {
 	pthread_t th;
 	int ret;
@@ -154,6 +159,43 @@ static int lt_restore_link_up(struct __test_metadata *_metadata)
 	return lt_vlink_power("up");
 }
 
+/* The host's graceful power down: MHI RESET of the endpoint, then the cut */
+static int lt_remove_link_shutdown(struct __test_metadata *_metadata)
+{
+	(void)_metadata;
+	return lt_vlink_power("shutdown");
+}
+
+/* Mission mode entries the host core reported before the crash */
+static unsigned long long lt_crash_modes;
+
+/* The endpoint reports SYS_ERR to the host, as crashing firmware does */
+static int lt_remove_crash(struct __test_metadata *_metadata)
+{
+	int ret;
+
+	(void)_metadata;
+	ret = lt_vlink_stat("host_mission_modes", &lt_crash_modes);
+	return ret ? ret : lt_knob_set("syserr", 1);
+}
+
+/*
+ * The host core recovers by itself: it resets the endpoint, which powers up
+ * again, and reaches mission mode once more, which it tells the link
+ */
+static int lt_restore_recovered(struct __test_metadata *_metadata)
+{
+	uint64_t end = lt_now_ns() + LT_BIND_WAIT_MS * 1000000ULL;
+	unsigned long long modes = 0;
+	int ret;
+
+	(void)_metadata;
+	while (!(ret = lt_vlink_stat("host_mission_modes", &modes)) &&
+	       modes == lt_crash_modes && lt_now_ns() < end)
+		lt_sleep_ms(5);
+	return ret ? ret : modes == lt_crash_modes ? -ETIMEDOUT : 0;
+}
+
 static int lt_remove_rmmod_vlink(struct __test_metadata *_metadata)
 {
 	(void)_metadata;
@@ -212,12 +254,14 @@ static int lt_restore_ep_bind(struct __test_metadata *_metadata)
  * @want: how the held start must end: -ENODEV when the host device goes
  *        away; 0 when only the endpoint client does, since the held echo
  *        was already handed to the endpoint core
+ * @iters: iterations when not 0, else MHI_LT_HELD_ITERS
  */
 struct lt_removal {
 	lt_remove_fn remove;
 	lt_remove_fn restore;
 	bool link_goes;
 	int want;
+	unsigned long iters;
 };
 
 /*
@@ -228,7 +272,7 @@ struct lt_removal {
  */
 static void lt_held_race(struct __test_metadata *_metadata, const struct lt_removal *rm)
 {
-	unsigned long iters = lt_env_ulong("MHI_LT_HELD_ITERS", 200), i;
+	unsigned long iters = rm->iters ? rm->iters : lt_env_ulong("MHI_LT_HELD_ITERS", 200), i;
 	unsigned long overlaps = 0, wanted = 0, passes = 0, other = 0;
 	unsigned long long timeouts0 = 0;
 	uint32_t rng = lt.seed;
@@ -297,7 +341,7 @@ static void lt_held_race(struct __test_metadata *_metadata, const struct lt_remo
 TEST_F_TIMEOUT(race, held_start_vs_unbind, LT_RACE_TIMEOUT)
 {
 	static const struct lt_removal rm = {
-		lt_remove_unbind, lt_restore_bind, false, -ENODEV,
+		lt_remove_unbind, lt_restore_bind, false, -ENODEV, 0,
 	};
 
 	lt_held_race(_metadata, &rm);
@@ -306,7 +350,7 @@ TEST_F_TIMEOUT(race, held_start_vs_unbind, LT_RACE_TIMEOUT)
 TEST_F_TIMEOUT(race, held_start_vs_rmmod_host, LT_RACE_TIMEOUT)
 {
 	static const struct lt_removal rm = {
-		lt_remove_rmmod, lt_restore_modprobe, false, -ENODEV,
+		lt_remove_rmmod, lt_restore_modprobe, false, -ENODEV, 0,
 	};
 	const char *why;
 
@@ -319,7 +363,7 @@ TEST_F_TIMEOUT(race, held_start_vs_rmmod_host, LT_RACE_TIMEOUT)
 TEST_F_TIMEOUT(race, held_start_vs_link_down, LT_RACE_TIMEOUT)
 {
 	static const struct lt_removal rm = {
-		lt_remove_link_down, lt_restore_link_up, false, -ENODEV,
+		lt_remove_link_down, lt_restore_link_up, false, -ENODEV, 0,
 	};
 
 	if (!lt_knob_present("power"))
@@ -327,11 +371,59 @@ TEST_F_TIMEOUT(race, held_start_vs_link_down, LT_RACE_TIMEOUT)
 	lt_held_race(_metadata, &rm);
 }
 
+/*
+ * The host powers the link down gracefully: its core resets the endpoint
+ * through MHI RESET (the link counts it) before the wire is cut
+ */
+TEST_F_TIMEOUT(race, held_start_vs_link_shutdown, LT_RACE_TIMEOUT)
+{
+	static const struct lt_removal rm = {
+		lt_remove_link_shutdown, lt_restore_link_up, false, -ENODEV, LT_RESET_ITERS,
+	};
+	unsigned long long resets0 = 0, resets = 0;
+
+	if (!lt_knob_present("power") || !lt_knob_present("syserr"))
+		SKIP(return, "no graceful power down on this link");
+	ASSERT_EQ(0, lt_vlink_stat("host_resets", &resets0));
+	lt_held_race(_metadata, &rm);
+	ASSERT_EQ(0, lt_vlink_stat("host_resets", &resets));
+	EXPECT_EQ(LT_RESET_ITERS, resets - resets0)
+		TH_LOG("MHI RESETs of the endpoint the link saw");
+}
+
+/*
+ * The endpoint crashes with a start in flight: the start fails with ENODEV
+ * (the host core removes its devices), the host core resets the endpoint
+ * and recovers by itself, and the next start passes. The host core's own
+ * counts say it saw each crash and reached mission mode again.
+ */
+TEST_F_TIMEOUT(race, held_start_vs_endpoint_crash, LT_RACE_TIMEOUT)
+{
+	static const struct lt_removal rm = {
+		lt_remove_crash, lt_restore_recovered, false, -ENODEV, LT_RESET_ITERS,
+	};
+	unsigned long long errs0 = 0, errs = 0, modes0 = 0, modes = 0;
+	unsigned long long resets0 = 0, resets = 0;
+
+	if (!lt_knob_present("syserr"))
+		SKIP(return, "no endpoint crash on this link");
+	ASSERT_EQ(0, lt_vlink_stat("host_sys_errors", &errs0));
+	ASSERT_EQ(0, lt_vlink_stat("host_mission_modes", &modes0));
+	ASSERT_EQ(0, lt_vlink_stat("host_resets", &resets0));
+	lt_held_race(_metadata, &rm);
+	ASSERT_EQ(0, lt_vlink_stat("host_sys_errors", &errs));
+	ASSERT_EQ(0, lt_vlink_stat("host_mission_modes", &modes));
+	ASSERT_EQ(0, lt_vlink_stat("host_resets", &resets));
+	EXPECT_EQ(LT_RESET_ITERS, errs - errs0) TH_LOG("SYS_ERRs the host core reported");
+	EXPECT_EQ(LT_RESET_ITERS, resets - resets0) TH_LOG("MHI RESETs of the endpoint the link saw");
+	EXPECT_EQ(LT_RESET_ITERS, modes - modes0) TH_LOG("mission mode entries after them");
+}
+
 /* The controller's module goes away, both controllers with it */
 TEST_F_TIMEOUT(race, held_start_vs_rmmod_vlink, LT_RACE_TIMEOUT)
 {
 	static const struct lt_removal rm = {
-		lt_remove_rmmod_vlink, lt_restore_modprobe_vlink, true, -ENODEV,
+		lt_remove_rmmod_vlink, lt_restore_modprobe_vlink, true, -ENODEV, 0,
 	};
 	const char *why;
 
@@ -344,7 +436,7 @@ TEST_F_TIMEOUT(race, held_start_vs_rmmod_vlink, LT_RACE_TIMEOUT)
 TEST_F_TIMEOUT(race, held_start_vs_link_removal, LT_RACE_TIMEOUT)
 {
 	static const struct lt_removal rm = {
-		lt_remove_link, lt_restore_link, true, -ENODEV,
+		lt_remove_link, lt_restore_link, true, -ENODEV, 0,
 	};
 	int ret;
 
@@ -363,7 +455,7 @@ TEST_F_TIMEOUT(race, held_start_vs_link_removal, LT_RACE_TIMEOUT)
 TEST_F_TIMEOUT(race, held_start_vs_ep_unbind, LT_RACE_TIMEOUT)
 {
 	static const struct lt_removal rm = {
-		lt_remove_ep_unbind, lt_restore_ep_bind, false, 0,
+		lt_remove_ep_unbind, lt_restore_ep_bind, false, 0, 0,
 	};
 
 	if (!lt.epdev[0] || !lt_ep_bound())
