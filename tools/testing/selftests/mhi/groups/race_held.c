@@ -415,7 +415,8 @@ TEST_F_TIMEOUT(race, held_start_vs_endpoint_crash, LT_RACE_TIMEOUT)
 	ASSERT_EQ(0, lt_vlink_stat("host_mission_modes", &modes));
 	ASSERT_EQ(0, lt_vlink_stat("host_resets", &resets));
 	EXPECT_EQ(LT_RESET_ITERS, errs - errs0) TH_LOG("SYS_ERRs the host core reported");
-	EXPECT_EQ(LT_RESET_ITERS, resets - resets0) TH_LOG("MHI RESETs of the endpoint the link saw");
+	EXPECT_EQ(LT_RESET_ITERS, resets - resets0)
+		TH_LOG("MHI RESETs of the endpoint the link saw");
 	EXPECT_EQ(LT_RESET_ITERS, modes - modes0) TH_LOG("mission mode entries after them");
 }
 
