@@ -354,7 +354,10 @@ TEST_F_TIMEOUT(pm, autosuspend_between_starts, LT_PM_TIMEOUT)
 		if (_metadata->exit_code)
 			break;
 	}
+	/* The link counts a suspend once mhi_pm_suspend() has returned */
 	ASSERT_EQ(0, lt_pm_counts(&c1));
+	lt_pm_wait_stat("suspends", c0.suspends + (c1.host_m3 - c0.host_m3), LT_PM_SETTLE_MS,
+			&c1.suspends);
 	ksft_print_msg("starts=%lu host_m3=%llu suspends=%llu resumes=%llu\n", i,
 		       c1.host_m3 - c0.host_m3, c1.suspends - c0.suspends,
 		       c1.resumes - c0.resumes);
