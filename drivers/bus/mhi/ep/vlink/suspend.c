@@ -123,7 +123,7 @@ int vlink_pm_init(struct vlink *vl)
 	struct device *dev;
 	int ret;
 
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	dev = kzalloc_obj(*dev);
 	if (!dev)
 		return -ENOMEM;
 

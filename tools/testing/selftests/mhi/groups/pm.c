@@ -230,8 +230,8 @@ TEST_F_TIMEOUT(pm, suspend_resume_cycles, LT_PM_TIMEOUT)
 			break;
 	}
 	ASSERT_EQ(0, lt_pm_counts(&c2));
-	ksft_print_msg("cycles=%lu host_m3=%llu suspends=%llu resumes=%llu wake_gets=%llu wake_puts=%llu\n",
-		       i, c2.host_m3 - first.host_m3, c2.suspends - first.suspends,
+	ksft_print_msg("cycles=%lu host_m3=%llu suspends=%llu resumes=%llu wake=%llu/%llu\n", i,
+		       c2.host_m3 - first.host_m3, c2.suspends - first.suspends,
 		       c2.resumes - first.resumes, c2.wake_gets - first.wake_gets,
 		       c2.wake_puts - first.wake_puts);
 	lt_measure("pm.cycle_ms", (lt_now_ns() - t0) / 1e6 / (i ? i : 1), "ms");
