@@ -227,6 +227,8 @@ static const struct {
 	{ "zerocopy.*",				LT_CLASS_LINK },
 	/* links of mhi_vlink made in configfs */
 	{ "configfs.*",				LT_CLASS_LINK },
+	/* the link's runtime suspend to M3 */
+	{ "pm.*",				LT_CLASS_LINK },
 	/* starts held in flight by the link's delay knob */
 	{ "race.held_start_*",			LT_CLASS_LINK },
 	/* the endpoint's client on this machine: only the link has it here */

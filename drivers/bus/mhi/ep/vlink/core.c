@@ -13,12 +13,12 @@
  * links at run time. The other files of the driver each hold one
  * concern: regs.c the register file, irq.c the interrupts, host.c and ep.c
  * the two controllers, dma.c the endpoint's access to host memory, power.c
- * link power, debugfs.c the debugfs files; vlink.h is their private header.
+ * link power, suspend.c its runtime suspend to M3, debugfs.c the debugfs
+ * files; vlink.h is their private header.
  *
- * What it does not emulate: BHI/BHIe firmware download, RDDM, the graceful
- * MHI RESET handshake at power-down (the link is cut instead), suspend to
- * M3, and any timing of a real link. debugfs exposes the link state,
- * counters, a register dump, power control and fault knobs; see
+ * What it does not emulate: BHI/BHIe firmware download, RDDM and any
+ * timing of a real link. debugfs exposes the link state, counters, a
+ * register dump, power and runtime PM control and fault knobs; see
  * Documentation/mhi/loopback.rst.
  */
 
@@ -215,6 +215,13 @@ static int vlink_setup(struct vlink *vl, const char *origin)
 		return ret;
 	}
 
+	ret = vlink_pm_init(vl);
+	if (ret) {
+		mhi_unregister_controller(host);
+		mhi_free_controller(host);
+		return ret;
+	}
+
 	vlink_debugfs_init(vl);
 	dev_info(dev, "%s DMA, LOOPBACK rings of %u elements, events on the %s ring, moderated %u ms, configured by %s\n",
 		 vl->cfg.async_dma ? "Asynchronous" : "Synchronous", vl->cfg.ch_elements,
@@ -226,6 +233,7 @@ static int vlink_setup(struct vlink *vl, const char *origin)
 		mutex_unlock(&vl->lock);
 		if (ret) {
 			debugfs_remove_recursive(vl->debugfs);
+			vlink_pm_exit(vl);
 			mhi_unregister_controller(host);
 			mhi_free_controller(host);
 			return ret;
@@ -314,6 +322,7 @@ void vlink_destroy(struct vlink *vl)
 		vlink_power_down(vl, false);
 	mutex_unlock(&vl->lock);
 
+	vlink_pm_exit(vl);
 	mhi_unregister_controller(vl->host);
 	mhi_free_controller(vl->host);
 

@@ -80,6 +80,7 @@ static int vlink_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "corrupt_echo_fired=%lld\n", atomic64_read(&vl->corrupt_echo.fired));
 	seq_printf(s, "fail_dma_fired=%lld\n", atomic64_read(&vl->fail_dma.fired));
 	seq_printf(s, "fail_ul_event_fired=%lld\n", atomic64_read(&vl->fail_ul_event.fired));
+	vlink_pm_stats_show(s, vl);
 
 	return 0;
 }
@@ -268,4 +269,5 @@ void vlink_debugfs_init(struct vlink *vl)
 	debugfs_create_u32("msi_delay_us", 0600, vl->debugfs, &vl->msi_delay_us);
 	debugfs_create_file_unsafe("hold_echo", 0600, vl->debugfs, vl, &vlink_hold_echo_fops);
 	debugfs_create_file_unsafe("syserr", 0200, vl->debugfs, vl, &vlink_syserr_fops);
+	vlink_pm_debugfs_init(vl);
 }

@@ -71,6 +71,7 @@ void vlink_host_write_reg(struct mhi_controller *host, void __iomem *addr,
 				     ARRAY_SIZE(vl->host_events));
 
 	WRITE_ONCE(*vlink_reg(vl, offset), val);
+	vlink_pm_count_wake(vl, offset, val);
 	latched = vlink_latch(vl, offset);
 	raw_spin_unlock_irqrestore(&vl->reg_lock, flags);
 
@@ -84,18 +85,6 @@ void vlink_host_write_reg(struct mhi_controller *host, void __iomem *addr,
 	/* The endpoint core waits for its transfers before it ends a reset */
 	if (offset == EP_CRDB_LOWER || reset)
 		vlink_hold_release(vl);
-}
-
-static int vlink_host_runtime_get(struct mhi_controller *host)
-{
-	atomic_inc(&host_to_vlink(host)->runtime_refs);
-
-	return 0;
-}
-
-static void vlink_host_runtime_put(struct mhi_controller *host)
-{
-	atomic_dec(&host_to_vlink(host)->runtime_refs);
 }
 
 /* The host core's own word on recoveries, for the suite to check */

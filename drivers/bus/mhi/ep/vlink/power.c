@@ -67,6 +67,8 @@ void vlink_power_down(struct vlink *vl, bool graceful)
 {
 	lockdep_assert_held(&vl->lock);
 
+	vlink_pm_down(vl);
+
 	if (graceful)
 		mhi_power_down(vl->host, true);
 
@@ -137,6 +139,7 @@ int vlink_power_up(struct vlink *vl)
 	flush_work(&vl->host->st_worker);
 
 	vl->up = true;
+	vlink_pm_up(vl);
 	dev_info(vl->dev, "Link up: %s <-> %s\n", dev_name(&vl->host->mhi_dev->dev),
 		 dev_name(&vl->ep->mhi_dev->dev));
 

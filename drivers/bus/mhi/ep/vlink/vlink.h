@@ -32,6 +32,8 @@
 
 #include "../internal.h"
 
+struct seq_file;
+
 #define VLINK_DRV_NAME		"mhi-vlink"
 #define VLINK_MAX_LINKS		8
 #define VLINK_REGS_SIZE		SZ_4K
@@ -103,6 +105,10 @@ struct vlink_fault {
  * @host_sys_errors: SYS_ERR reports of the host core (&mhi_controller.status_cb)
  * @host_mission_modes: mission mode entries the host core reported
  * @syserrs: endpoint errors reported through the syserr knob
+ * @suspends: runtime suspends of the link to M3 (suspend.c)
+ * @resumes: runtime resumes of the link from M3
+ * @wake_gets: host writes of 1 to the device wake doorbell
+ * @wake_puts: host writes of 0 to it
  */
 struct vlink_stats {
 	atomic64_t ul_bytes;
@@ -121,6 +127,10 @@ struct vlink_stats {
 	atomic64_t host_sys_errors;
 	atomic64_t host_mission_modes;
 	atomic64_t syserrs;
+	atomic64_t suspends;
+	atomic64_t resumes;
+	atomic64_t wake_gets;
+	atomic64_t wake_puts;
 };
 
 /**
@@ -158,6 +168,8 @@ struct vlink_stats {
  * @dma_free: unused descriptors of @dma_pool
  * @dma_pool: descriptors, allocated at probe
  * @runtime_refs: host runtime_get/runtime_put balance
+ * @pm_dev: the device of the link's runtime PM (suspend.c)
+ * @pm_down_ref: the link holds a runtime PM reference while it is down
  * @maps: endpoint alloc_map/unmap_free balance
  * @stats: counters
  * @drop_echo: knob: downlink payload writes that land nothing
@@ -219,6 +231,8 @@ struct vlink {
 	struct vlink_dma *dma_pool;
 
 	atomic_t runtime_refs;
+	struct device *pm_dev;
+	bool pm_down_ref;
 	atomic_t maps;
 	struct vlink_stats stats;
 	struct vlink_fault drop_echo;
@@ -323,6 +337,17 @@ void vlink_configfs_exit(void);
 void vlink_ep_power_work(struct work_struct *work);
 void vlink_power_down(struct vlink *vl, bool graceful);
 int vlink_power_up(struct vlink *vl);
+
+/* suspend.c */
+int vlink_host_runtime_get(struct mhi_controller *host);
+void vlink_host_runtime_put(struct mhi_controller *host);
+void vlink_pm_count_wake(struct vlink *vl, u32 offset, u32 val);
+int vlink_pm_init(struct vlink *vl);
+void vlink_pm_exit(struct vlink *vl);
+void vlink_pm_up(struct vlink *vl);
+void vlink_pm_down(struct vlink *vl);
+void vlink_pm_debugfs_init(struct vlink *vl);
+void vlink_pm_stats_show(struct seq_file *s, struct vlink *vl);
 
 /* debugfs.c */
 void vlink_debugfs_init(struct vlink *vl);
