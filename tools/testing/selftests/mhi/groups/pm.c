@@ -3,10 +3,10 @@
  * MHI LOOPBACK selftest, group pm: the link suspended to M3 by runtime PM
  * and resumed by the next start. The link's debugfs file runtime_pm sets
  * what power/control of its PM device does and suspends or resumes it on
- * demand; autosuspend_ms sets power/autosuspend_delay_ms. The host core's own counters of M3 and M0
- * (its debugfs "states") are the evidence that M3 was entered, beside the
- * link's counters of the suspends and resumes it did; every start is
- * checked with the suite's evidence.
+ * demand; autosuspend_ms sets power/autosuspend_delay_ms. The host core's
+ * own counters of M3 and M0 (its debugfs "states") are the evidence that
+ * M3 was entered, beside the link's counters of the suspends and resumes
+ * it did; every start is checked with the suite's evidence.
  *
  * Included by mhi_loopback_test.c (see there why), after groups/common.c.
  */
