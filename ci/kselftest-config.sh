@@ -14,8 +14,9 @@
 #     and RIG_KSELFTEST_NEEDS below, so that dropping a line fails.
 
 # debugfs (the evidence and the link's knobs), loading and unloading modules,
-# KUnit (the link's register model tests, which the rig's verdict requires)
-RIG_KSELFTEST_NEEDS="CONFIG_DEBUG_FS CONFIG_MODULES CONFIG_MODULE_UNLOAD CONFIG_KUNIT"
+# KUnit (the link's register model tests, which the rig's verdict requires),
+# runtime PM (the link's suspend to M3, the pm group)
+RIG_KSELFTEST_NEEDS="CONFIG_DEBUG_FS CONFIG_MODULES CONFIG_MODULE_UNLOAD CONFIG_KUNIT CONFIG_PM"
 
 # rig_kselftest_unmet FRAGMENT CONFIG: one line per line of FRAGMENT that
 # CONFIG does not satisfy; fails if there is any.
