@@ -96,6 +96,8 @@ int lt_ep_bind(bool bind);
 /* mhi_vlink knobs and counters */
 bool lt_knob_present(const char *knob);
 int lt_knob_set(const char *knob, unsigned long val);
+int lt_knob_path(char *buf, size_t len, const char *knob);
+int lt_knob_write(const char *knob, const char *what);
 int lt_knob_get(const char *knob, unsigned long *val);
 int lt_vlink_power(const char *what);
 int lt_vlink_stat(const char *key, unsigned long long *val);

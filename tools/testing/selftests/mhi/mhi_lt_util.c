@@ -540,7 +540,7 @@ int lt_ep_bind(bool bind)
  * A knob of the link, or with an "ep:" prefix one of the endpoint echo
  * client (its debugfs directory is named after the endpoint device).
  */
-static int lt_knob_path(char *buf, size_t len, const char *knob)
+int lt_knob_path(char *buf, size_t len, const char *knob)
 {
 	if (!strncmp(knob, LT_EP_KNOB, strlen(LT_EP_KNOB))) {
 		if (!lt.epdev[0])
@@ -593,20 +593,26 @@ static int lt_read_ulong(const char *path, unsigned long *val)
 	return lt_parse_ulong(buf, val);
 }
 
-/* "up", "down" or "cycle" to the link's power control */
-int lt_vlink_power(const char *what)
+/* Write the word @what to the debugfs file @knob: 0 or the write's -errno */
+int lt_knob_write(const char *knob, const char *what)
 {
 	char path[PATH_MAX];
 	ssize_t n;
 	int ret;
 
-	ret = lt_knob_path(path, sizeof(path), "power");
+	ret = lt_knob_path(path, sizeof(path), knob);
 	if (ret)
 		return ret;
 	n = lt_write_file(path, what, strlen(what));
 	if (n < 0)
 		return n;
 	return n == (ssize_t)strlen(what) ? 0 : -EPROTO;
+}
+
+/* "up", "down", "shutdown" or "cycle" to the link's power control */
+int lt_vlink_power(const char *what)
+{
+	return lt_knob_write("power", what);
 }
 
 int lt_knob_get(const char *knob, unsigned long *val)

@@ -27,25 +27,10 @@ struct lt_pm_counts {
 	unsigned long long wake_gets, wake_puts;
 };
 
-static int lt_pm_path(char *buf, size_t len, const char *file)
-{
-	if (!lt.vlink[0])
-		return -ENOENT;
-	return snprintf(buf, len, "%s/%s", lt.vlink, file) >= (int)len ? -ENAMETOOLONG : 0;
-}
-
 /* Write @cmd to runtime_pm: 0, or the error of the PM core or host core */
 static int lt_pm_cmd(const char *cmd)
 {
-	char path[PATH_MAX];
-	ssize_t n;
-	int ret;
-
-	ret = lt_pm_path(path, sizeof(path), "runtime_pm");
-	if (ret)
-		return ret;
-	n = lt_write_file(path, cmd, strlen(cmd));
-	return n < 0 ? n : n == (ssize_t)strlen(cmd) ? 0 : -EPROTO;
+	return lt_knob_write("runtime_pm", cmd);
 }
 
 /* The value of "@key=" in runtime_pm, e.g. status */
@@ -56,7 +41,7 @@ static int lt_pm_get(const char *key, char *val, size_t len)
 	ssize_t n;
 	int ret;
 
-	ret = lt_pm_path(path, sizeof(path), "runtime_pm");
+	ret = lt_knob_path(path, sizeof(path), "runtime_pm");
 	if (ret)
 		return ret;
 	n = lt_read_file(path, text, sizeof(text));
